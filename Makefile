@@ -1,0 +1,40 @@
+# gancourse: two commands for a newcomer (see README.md)
+#   make lab    set everything up, then open the course in JupyterLab
+#   make test   set everything up, then run every test (unit tests and all notebooks, quick mode)
+# Needs only Python >= 3.10, git and make. The environment lives in .venv; a second run reuses it.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.gancourse-installed
+PYTEST_ARGS ?=
+
+.PHONY: lab test setup exercises clean-notebooks benchmark help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make lab    set up .venv and open the course in JupyterLab"
+	@echo "make test   set up .venv and run every test (GANCOURSE_QUICK=1)"
+	@echo "make exercises        regenerate exercises/ from solutions/"
+	@echo "make clean-notebooks  strip outputs and widget state from all notebooks"
+
+setup: $(STAMP)
+
+# Reinstall only when the package's dependencies change.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("gancourse needs Python >= 3.10; this is " + sys.version.split()[0]) if sys.version_info < (3, 10) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -e ".[dev]"
+	touch $(STAMP)
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+test: setup
+	GANCOURSE_QUICK=1 $(BIN)/python -m pytest --durations=15 $(PYTEST_ARGS)
+
+exercises: setup
+	$(BIN)/python -m gancourse.exercises solutions/ exercises/
+
+clean-notebooks: setup
+	$(BIN)/nbstripout notebooks/*.ipynb solutions/*.ipynb exercises/*.ipynb

@@ -1,0 +1,40 @@
+"""pytest configuration shared by the unit tests and the notebook runs (nbval).
+
+- Kernels started by nbval get an IPython profile with colours off, so a learner's failing
+  check reads as plain text in the report (DESIGN section 6: nbval keeps ANSI codes otherwise).
+- The summary ends with one line per notebook: its cells' total run time.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+_notebook_seconds: dict[str, float] = defaultdict(float)
+_notebook_failed: set[str] = set()
+
+
+def pytest_configure(config):
+    ipython_dir = Path(tempfile.mkdtemp(prefix="gancourse-ipython-"))
+    profile = ipython_dir / "profile_default"
+    profile.mkdir(parents=True)
+    (profile / "ipython_kernel_config.py").write_text('c.InteractiveShell.colors = "nocolor"\n')
+    os.environ["IPYTHONDIR"] = str(ipython_dir)
+
+
+def pytest_runtest_logreport(report):
+    path = report.nodeid.split("::")[0]
+    if path.endswith(".ipynb"):
+        _notebook_seconds[path] += report.duration
+        if report.failed:
+            _notebook_failed.add(path)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _notebook_seconds:
+        return
+    terminalreporter.section("notebook durations")
+    for path, seconds in sorted(_notebook_seconds.items()):
+        status = "FAILED" if path in _notebook_failed else "ok"
+        terminalreporter.write_line(f"{seconds:8.1f} s  {status:6}  {path}")

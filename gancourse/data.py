@@ -1,0 +1,115 @@
+"""MNIST for the course: one data directory, the real torchvision path, pixels in [-1, 1].
+
+The whole training set is small (60,000 x 28 x 28), so the course keeps it as one tensor on the
+training device instead of streaming it through a ``DataLoader`` (DESIGN section 5).
+"""
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import torch
+
+DATA_ENV = "GANCOURSE_DATA"
+
+#: The four files torchvision keeps in ``<data dir>/MNIST/raw/``, with their sizes in bytes.
+MNIST_FILES = {
+    "train-images-idx3-ubyte": 47_040_016,
+    "train-labels-idx1-ubyte": 60_008,
+    "t10k-images-idx3-ubyte": 7_840_016,
+    "t10k-labels-idx1-ubyte": 10_008,
+}
+
+
+class MNISTNotFoundError(FileNotFoundError):
+    """MNIST is not in the data directory and could not be downloaded."""
+
+
+def data_dir() -> Path:
+    """The course's one data directory.
+
+    ``$GANCOURSE_DATA`` when set, else ``$XDG_CACHE_HOME/gancourse`` (``~/.cache/gancourse``).
+    MNIST lives in ``<data dir>/MNIST/raw/``, torchvision's layout.
+    """
+    if os.environ.get(DATA_ENV):
+        return Path(os.environ[DATA_ENV]).expanduser().resolve()
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache).expanduser().resolve() / "gancourse"
+
+
+def _missing_message(root: Path, reason: str) -> str:
+    raw = root / "MNIST" / "raw"
+    files = "\n".join(f"  {raw / name}  ({size:,} bytes)" for name, size in MNIST_FILES.items())
+    return (f"MNIST is not in {raw} and {reason}.\n"
+            f"Place these four uncompressed files there (torchvision's layout):\n{files}\n"
+            f"or point {DATA_ENV} at a folder that holds MNIST/raw/ with them.")
+
+
+def _check_sizes(raw: Path) -> None:
+    for name, size in MNIST_FILES.items():
+        path = raw / name
+        if path.exists() and path.stat().st_size != size:
+            raise RuntimeError(f"{path} has {path.stat().st_size:,} bytes, expected {size:,}: "
+                               f"it is truncated or not an uncompressed MNIST file. Delete it and "
+                               f"copy or download it again.")
+
+
+@functools.lru_cache(maxsize=4)
+def _mnist_uint8(root: str, train: bool, download: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    from torchvision.datasets import MNIST
+
+    root_path = Path(root)
+    raw = root_path / "MNIST" / "raw"
+    _check_sizes(raw)
+    have_all = all((raw / name).exists() for name in MNIST_FILES)
+    if not have_all and not download:
+        raise MNISTNotFoundError(_missing_message(root_path, "download=False"))
+    try:
+        dataset = MNIST(root=root, train=train, download=download)
+    except MNISTNotFoundError:
+        raise
+    except Exception as error:  # offline: URLError, RuntimeError("Error downloading ...")
+        if have_all:
+            raise RuntimeError(f"could not read MNIST from {raw}: {error}") from error
+        raise MNISTNotFoundError(
+            _missing_message(root_path, f"downloading it failed ({type(error).__name__}: {error})")
+        ) from None
+    return dataset.data, dataset.targets  # (N, 28, 28) uint8, (N,) int64
+
+
+def scale_to_tanh_range(pixels: torch.Tensor) -> torch.Tensor:
+    """Map uint8 pixels 0..255 to float32 in [-1, 1], the range of a ``tanh`` generator.
+
+    Computed in float32: arithmetic on the uint8 tensor itself would wrap around at 256.
+    """
+    return pixels.to(torch.float32).div(127.5).sub(1.0)
+
+
+def to_unit_range(images: torch.Tensor) -> torch.Tensor:
+    """Map images in [-1, 1] back to [0, 1] for display, clamping what a generator overshoots."""
+    return images.add(1.0).div(2.0).clamp(0.0, 1.0)
+
+
+def load_mnist(
+    train: bool = True,
+    device: torch.device | str = "cpu",
+    root: str | os.PathLike | None = None,
+    download: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """MNIST as two tensors on ``device``: images (N, 1, 28, 28) float32 in [-1, 1], labels (N,).
+
+    Args:
+        train: the 60,000 training images, or the 10,000 test images.
+        device: where the tensors should live (the whole set fits easily on any GPU).
+        root: the data directory; :func:`data_dir` when ``None``.
+        download: let torchvision download the files when they are missing.
+
+    Raises:
+        MNISTNotFoundError: the files are missing and could not be downloaded; the message names
+            the directory and the four files to put there.
+    """
+    root_path = Path(root).expanduser().resolve() if root is not None else data_dir()
+    pixels, labels = _mnist_uint8(str(root_path), bool(train), bool(download))
+    images = scale_to_tanh_range(pixels).unsqueeze(1)  # (N, 1, 28, 28)
+    return images.to(device), labels.to(device)

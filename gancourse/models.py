@@ -1,0 +1,179 @@
+"""Generators, discriminators and critics for the course.
+
+All discriminators and critics return raw scores of shape (B,): logits for the GAN losses,
+unbounded values for the WGAN critic. Generators end in ``tanh`` to match data in [-1, 1].
+
+``norm`` selects the discriminator's flavour (lessons 03 and 05):
+- ``"batch"``: BatchNorm after every hidden convolution but the first (Radford et al. 2016);
+- ``"none"``: no normalisation, as WGAN-GP needs (Gulrajani et al. 2017, section 4: BatchNorm
+  makes the per-sample gradient penalty invalid);
+- ``"spectral"``: every linear and convolution layer wrapped in PyTorch's spectral-norm
+  parametrization (Miyato et al. 2018), no BatchNorm.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+__all__ = [
+    "MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator",
+    "init_dcgan_weights_", "count_parameters",
+]
+
+NORMS = ("batch", "none", "spectral")
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of trainable scalars in ``module``."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+@torch.no_grad()
+def init_dcgan_weights_(module: nn.Module) -> nn.Module:
+    """DCGAN initialisation (Radford et al. 2016, section 4), in place; returns ``module``.
+
+    Convolution, transposed-convolution and linear weights ~ N(0, 0.02), biases 0;
+    BatchNorm weights ~ N(1, 0.02), biases 0. Spectral-normalised layers are initialised
+    through their ``original`` weight.
+    """
+    for layer in module.modules():
+        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            weight = layer.parametrizations.weight.original if _is_parametrized(layer) else layer.weight
+            weight.normal_(0.0, 0.02)
+            if layer.bias is not None:
+                layer.bias.zero_()
+        elif isinstance(layer, nn.BatchNorm2d | nn.BatchNorm1d):
+            layer.weight.normal_(1.0, 0.02)
+            layer.bias.zero_()
+    return module
+
+
+def _is_parametrized(layer: nn.Module) -> bool:
+    return hasattr(layer, "parametrizations") and "weight" in layer.parametrizations
+
+
+def _check_norm(norm: str) -> None:
+    if norm not in NORMS:
+        raise ValueError(f"unknown norm {norm!r}; choose one of {NORMS}")
+
+
+class MLPGenerator(nn.Module):
+    """Fully connected generator: z (B, latent_dim) -> images (B, C, H, W) in [-1, 1].
+
+    Lesson 02. Hidden layers use LeakyReLU(0.2); the output is ``tanh`` to match the data range.
+    """
+
+    def __init__(self, latent_dim: int = 64, hidden: tuple[int, ...] = (256, 512),
+                 image_shape: tuple[int, int, int] = (1, 28, 28)):
+        super().__init__()
+        self.latent_dim, self.image_shape = latent_dim, tuple(image_shape)
+        layers: list[nn.Module] = []
+        width = latent_dim
+        for size in hidden:
+            layers += [nn.Linear(width, size), nn.LeakyReLU(0.2)]
+            width = size
+        layers += [nn.Linear(width, math.prod(image_shape)), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z).view(z.shape[0], *self.image_shape)  # (B, C, H, W)
+
+
+class MLPDiscriminator(nn.Module):
+    """Fully connected discriminator: images (B, C, H, W) -> logits (B,).
+
+    Lesson 02. ``norm="spectral"`` turns it into a spectrally normalised critic (lesson 05);
+    ``"batch"`` is not offered here (the MLP discriminator trains well without it).
+    """
+
+    def __init__(self, hidden: tuple[int, ...] = (512, 256),
+                 image_shape: tuple[int, int, int] = (1, 28, 28), norm: str = "none"):
+        super().__init__()
+        if norm not in ("none", "spectral"):
+            raise ValueError(f"MLPDiscriminator supports norm 'none' or 'spectral', not {norm!r}")
+        wrap = spectral_norm if norm == "spectral" else (lambda layer: layer)
+        layers: list[nn.Module] = [nn.Flatten()]
+        width = math.prod(image_shape)
+        for size in hidden:
+            layers += [wrap(nn.Linear(width, size)), nn.LeakyReLU(0.2)]
+            width = size
+        layers.append(wrap(nn.Linear(width, 1)))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(1)  # (B,)
+
+
+def _spatial_plan(image_size: int) -> tuple[int, int]:
+    """Start size and number of stride-2 doublings: 28 = 7·2², 32 = 4·2³, 64 = 4·2⁴."""
+    plans = {28: (7, 2), 32: (4, 3), 64: (4, 4)}
+    if image_size not in plans:
+        raise ValueError(f"image_size must be one of {sorted(plans)}, not {image_size}")
+    return plans[image_size]
+
+
+class DCGANGenerator(nn.Module):
+    """DCGAN generator (Radford et al. 2016): z (B, latent_dim) -> images (B, C, S, S) in [-1, 1].
+
+    A transposed convolution turns z into a (start x start) map, then each kernel-4 / stride-2 /
+    padding-1 transposed convolution doubles the size: (in - 1)·2 - 2·1 + 4 = 2·in.
+    For 28 px: 1 -> 7 -> 14 -> 28. For 32 px: 1 -> 4 -> 8 -> 16 -> 32; 64 px adds one more step.
+    BatchNorm and ReLU in hidden layers, ``tanh`` at the output, DCGAN initialisation unless
+    ``dcgan_init=False``. Lesson 03.
+    """
+
+    def __init__(self, latent_dim: int = 100, image_size: int = 28, channels: int = 1,
+                 width: int = 64, dcgan_init: bool = True):
+        super().__init__()
+        start, doublings = _spatial_plan(image_size)
+        self.latent_dim, self.image_size, self.channels = latent_dim, image_size, channels
+        mult = 2 ** (doublings - 1)
+        layers: list[nn.Module] = [
+            nn.ConvTranspose2d(latent_dim, width * mult, start, 1, 0, bias=False),  # (B, w·m, start, start)
+            nn.BatchNorm2d(width * mult), nn.ReLU(True),
+        ]
+        for _ in range(doublings - 1):
+            layers += [nn.ConvTranspose2d(width * mult, width * mult // 2, 4, 2, 1, bias=False),  # size x2
+                       nn.BatchNorm2d(width * mult // 2), nn.ReLU(True)]
+            mult //= 2
+        layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh()]  # (B, C, S, S)
+        self.net = nn.Sequential(*layers)
+        if dcgan_init:
+            init_dcgan_weights_(self)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z.view(z.shape[0], self.latent_dim, 1, 1))
+
+
+class DCGANDiscriminator(nn.Module):
+    """DCGAN discriminator or critic: images (B, C, S, S) -> scores (B,).
+
+    Kernel-4 / stride-2 convolutions halve the size (28 -> 14 -> 7; 32 -> 16 -> 8 -> 4), LeakyReLU
+    0.2, and a last convolution covering the remaining map gives one score. ``norm`` is ``"batch"``
+    (DCGAN), ``"none"`` (WGAN-GP critic) or ``"spectral"`` (SN-GAN). Lesson 03 and 05.
+    """
+
+    def __init__(self, image_size: int = 28, channels: int = 1, width: int = 64,
+                 norm: str = "batch", dcgan_init: bool = True):
+        super().__init__()
+        _check_norm(norm)
+        start, doublings = _spatial_plan(image_size)
+        wrap = spectral_norm if norm == "spectral" else (lambda layer: layer)
+        layers: list[nn.Module] = [wrap(nn.Conv2d(channels, width, 4, 2, 1)), nn.LeakyReLU(0.2, True)]
+        mult = 1
+        for _ in range(doublings - 1):
+            layers.append(wrap(nn.Conv2d(width * mult, width * mult * 2, 4, 2, 1, bias=norm != "batch")))
+            if norm == "batch":
+                layers.append(nn.BatchNorm2d(width * mult * 2))
+            layers.append(nn.LeakyReLU(0.2, True))
+            mult *= 2
+        layers.append(wrap(nn.Conv2d(width * mult, 1, start, 1, 0)))  # (B, 1, 1, 1)
+        self.net = nn.Sequential(*layers)
+        if dcgan_init:
+            init_dcgan_weights_(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).flatten()  # (B,)

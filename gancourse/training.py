@@ -1,0 +1,461 @@
+"""The course's one training loop: every lesson, every loss family, checkpoints and resume.
+
+    trainer = Trainer(generator, discriminator, images, TrainConfig(loss="non-saturating"), device)
+    history = trainer.train(steps=2000)      # progress bar; Ctrl-C stops cleanly after a step
+    history.plot(); trainer.save("run.pt")   # ... later: Trainer.load("run.pt", G, D, images)
+
+Speed (DESIGN section 5): the data is one tensor on the device and batches are drawn by index;
+per-step losses stay on the device and are copied to the host once every ``log_every`` steps,
+which is also when NaN/Inf is detected (and the exact step is found); convolution models use
+``channels_last``; on CUDA the forward passes run under bfloat16 autocast.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from gancourse import losses
+
+LOSSES = ("minimax", "non-saturating", "wgan-clip", "wgan-gp", "hinge")
+_CRITIC_LOSSES = ("wgan-clip", "wgan-gp")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides how a GAN trains. Defaults are DCGAN's (Radford et al. 2016)."""
+
+    loss: str = "non-saturating"  # one of LOSSES
+    batch_size: int = 128
+    n_critic: int = 1  # discriminator/critic updates per generator update (WGAN: 5)
+    optimizer: str = "adam"  # "adam" or "rmsprop" (WGAN with clipping)
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)  # Adam only
+    clip_value: float = 0.01  # "wgan-clip": critic weights clamped to [-c, c]
+    gp_weight: float = 10.0  # "wgan-gp": λ
+    grad_clip_norm: float | None = None  # clip each network's update to this global norm
+    latent_dim: int | None = None  # None: read from generator.latent_dim
+    log_every: int = 20  # steps between host syncs: history rows, progress bar, NaN check
+    snapshot_every: int = 200  # steps between fixed-noise sample snapshots (0: none)
+    n_snapshot: int = 64  # samples per snapshot (an 8 x 8 grid)
+    seed: int = 0
+    amp: bool | None = None  # bfloat16 autocast; None: on for CUDA only
+    channels_last: bool | None = None  # None: on for image (4-D) data
+
+    def __post_init__(self):
+        if self.loss not in LOSSES:
+            raise ValueError(f"unknown loss {self.loss!r}; choose one of {LOSSES}")
+        if self.optimizer not in ("adam", "rmsprop"):
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose 'adam' or 'rmsprop'")
+        for name in ("batch_size", "n_critic", "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+        self.betas = tuple(self.betas)
+
+    @classmethod
+    def preset(cls, loss: str, **overrides) -> "TrainConfig":
+        """The published settings for a loss family, with ``overrides`` on top.
+
+        - ``non-saturating`` / ``minimax``: Adam 2e-4, β (0.5, 0.999) (DCGAN);
+        - ``wgan-clip``: RMSprop 5e-5, c = 0.01, n_critic 5 (Arjovsky et al. 2017, Algorithm 1);
+        - ``wgan-gp``: Adam 1e-4, β (0, 0.9), λ = 10, n_critic 5 (Gulrajani et al. 2017, Alg. 1);
+        - ``hinge``: Adam 2e-4, β (0, 0.9) (Miyato et al. 2018).
+        """
+        settings = {
+            "minimax": {}, "non-saturating": {},
+            "wgan-clip": dict(optimizer="rmsprop", lr_g=5e-5, lr_d=5e-5, n_critic=5, clip_value=0.01),
+            "wgan-gp": dict(lr_g=1e-4, lr_d=1e-4, betas=(0.0, 0.9), n_critic=5, gp_weight=10.0),
+            "hinge": dict(betas=(0.0, 0.9)),
+        }
+        if loss not in settings:
+            raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
+        return cls(loss=loss, **{**settings[loss], **overrides})
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss became NaN or Inf; the message names the step and the loss."""
+
+
+@dataclass
+class History:
+    """What happened during training: a row every ``log_every`` steps, and sample snapshots.
+
+    Each row holds the step, the mean losses and mean discriminator outputs over the steps since
+    the previous row (``d_real``/``d_fake``: mean sigmoid(D) for GAN losses, mean critic score for
+    WGAN losses), both networks' gradient norms at that step, and the seconds spent training.
+    """
+
+    rows: list[dict] = field(default_factory=list)
+    snapshots: list[tuple[int, torch.Tensor]] = field(default_factory=list)  # (step, uint8 (N,C,H,W))
+
+    COLUMNS = ("step", "loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "seconds")
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def column(self, name: str) -> list[float]:
+        """One column as a list, e.g. ``history.column("loss_d")``."""
+        return [row[name] for row in self.rows]
+
+    def table(self, last: int | None = 10) -> str:
+        """The last ``last`` rows (all when ``None``) as a fixed-width text table."""
+        rows = self.rows if last is None else self.rows[-last:]
+        header = " ".join(f"{name:>11}" for name in self.COLUMNS)
+        lines = [header] + [" ".join(_fmt(row[name]) for name in self.COLUMNS) for row in rows]
+        return "\n".join(lines)
+
+    def plot(self, smooth: int = 1):
+        """Losses, D outputs and gradient norms against steps, one figure with three panels."""
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
+        steps = self.column("step")
+        panels = [("losses", ("loss_d", "loss_g"), "loss"),
+                  ("discriminator outputs", ("d_real", "d_fake"), "mean D(x) / D(G(z))"),
+                  ("gradient norms", ("grad_norm_d", "grad_norm_g"), "global L2 norm")]
+        for ax, (title, names, ylabel) in zip(axes, panels):
+            for name in names:
+                ax.plot(steps, _moving_average(self.column(name), smooth), label=name)
+            ax.set(title=title, xlabel="generator step", ylabel=ylabel)
+            ax.legend()
+        axes[2].set_yscale("log")
+        fig.tight_layout()
+        return fig
+
+    def state_dict(self) -> dict:
+        return {"rows": [dict(row) for row in self.rows],
+                "snapshot_steps": [step for step, _ in self.snapshots],
+                "snapshot_images": [images for _, images in self.snapshots]}
+
+    @classmethod
+    def from_state_dict(cls, state: dict) -> "History":
+        return cls(rows=[dict(row) for row in state["rows"]],
+                   snapshots=list(zip(state["snapshot_steps"], state["snapshot_images"])))
+
+
+def _fmt(value) -> str:
+    if isinstance(value, int):
+        return f"{value:>11d}"
+    return f"{value:>11.4g}"
+
+
+def _moving_average(values: list[float], window: int) -> list[float]:
+    if window <= 1:
+        return values
+    out, total = [], 0.0
+    for i, value in enumerate(values):
+        total += value
+        if i >= window:
+            total -= values[i - window]
+        out.append(total / min(i + 1, window))
+    return out
+
+
+def _to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """[-1, 1] float images -> uint8 on the CPU (what snapshots store: 4x smaller)."""
+    return images.detach().float().add(1).mul(127.5).round().clamp(0, 255).to(torch.uint8).cpu()
+
+
+class _StopFlag:
+    """Turns the first Ctrl-C (SIGINT, also Jupyter's "interrupt kernel") into a request to stop
+    after the current step, so that no update is left half-applied; a second Ctrl-C interrupts
+    at once."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.getsignal(signal.SIGINT)
+            signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
+class Trainer:
+    """Trains a generator against a discriminator (or critic) on a tensor of data.
+
+    Args:
+        generator: maps z (B, latent_dim) to samples shaped like ``data[i]``.
+        discriminator: maps samples to scores (B,) or (B, 1).
+        data: the whole training set, (N, ...), in the generator's output range. It is moved to
+            ``device`` once; batches are drawn from it by index, with replacement.
+        config: a :class:`TrainConfig`.
+        device: where to train; from ``gancourse.runtime.pick_device()`` when ``None``.
+
+    ``train`` can be called repeatedly and continues where it stopped; ``save`` and ``load``
+    make a checkpoint that continues exactly as an uninterrupted run would (same device).
+    """
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, data: torch.Tensor,
+                 config: TrainConfig | None = None, device: torch.device | str | None = None):
+        from gancourse.runtime import pick_device
+
+        self.config = config or TrainConfig()
+        self.device = torch.device(device) if device is not None else pick_device()
+        cfg = self.config
+        self.latent_dim = cfg.latent_dim or getattr(generator, "latent_dim", None)
+        if self.latent_dim is None:
+            raise ValueError("set TrainConfig.latent_dim: the generator has no latent_dim attribute")
+        if data.shape[0] < 1:
+            raise ValueError("the training data is empty")
+        self.channels_last = cfg.channels_last if cfg.channels_last is not None else data.dim() == 4
+        self.amp = cfg.amp if cfg.amp is not None else self.device.type == "cuda"
+        memory = torch.channels_last if self.channels_last else torch.contiguous_format
+        self.generator = generator.to(self.device, memory_format=memory)
+        self.discriminator = discriminator.to(self.device, memory_format=memory)
+        self.data = data.to(self.device, memory_format=memory) if data.dim() == 4 else data.to(self.device)
+        self.opt_g, self.opt_d = self._optimizers()
+        self.rng = torch.Generator(device=self.device).manual_seed(cfg.seed)
+        self.fixed_z = torch.randn(cfg.n_snapshot, self.latent_dim, device=self.device, generator=self.rng)
+        self.step = 0  # generator updates done
+        self.seconds = 0.0
+        self.history = History()
+
+    def _optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+        cfg = self.config
+        fused = {"fused": True} if self.device.type == "cuda" else {}
+        if cfg.optimizer == "adam":
+            make = lambda params, lr: torch.optim.Adam(params, lr=lr, betas=cfg.betas, **fused)
+        else:
+            make = lambda params, lr: torch.optim.RMSprop(params, lr=lr)
+        return make(self.generator.parameters(), cfg.lr_g), make(self.discriminator.parameters(), cfg.lr_d)
+
+    # --- one step -------------------------------------------------------------------------
+
+    def _autocast(self):
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp)
+
+    def _sample_z(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.latent_dim, device=self.device, generator=self.rng)
+
+    def _real_batch(self) -> torch.Tensor:
+        index = torch.randint(self.data.shape[0], (self.config.batch_size,), device=self.device,
+                              generator=self.rng)
+        return self.data[index]
+
+    def _loss_d(self, scores_real, scores_fake, x_real, x_fake) -> torch.Tensor:
+        loss = self.config.loss
+        if loss in ("minimax", "non-saturating"):
+            return losses.discriminator_loss(scores_real, scores_fake)
+        if loss == "hinge":
+            return losses.hinge_discriminator_loss(scores_real, scores_fake)
+        value = losses.critic_loss(scores_real, scores_fake)
+        if loss == "wgan-gp":
+            value = value + self.config.gp_weight * losses.gradient_penalty(
+                self.discriminator, x_real, x_fake, generator=self.rng)
+        return value
+
+    def _loss_g(self, scores_fake) -> torch.Tensor:
+        loss = self.config.loss
+        if loss in ("minimax", "non-saturating"):
+            return losses.generator_loss(scores_fake, saturating=loss == "minimax")
+        if loss == "hinge":
+            return losses.hinge_generator_loss(scores_fake)
+        return losses.wgan_generator_loss(scores_fake)
+
+    def _clip_or_norm(self, module: nn.Module, want_norm: bool) -> torch.Tensor | None:
+        """Clip the update's global norm when configured; return the norm when asked (no sync)."""
+        if self.config.grad_clip_norm is not None:
+            return nn.utils.clip_grad_norm_(module.parameters(), self.config.grad_clip_norm)
+        if want_norm:
+            grads = [p.grad for p in module.parameters() if p.grad is not None]
+            return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+        return None
+
+    def _one_step(self, want_norms: bool) -> torch.Tensor:
+        """n_critic discriminator updates, then one generator update. Returns a device tensor
+        [loss_d, loss_g, d_real, d_fake, grad_norm_d, grad_norm_g] (norms NaN when not asked)."""
+        cfg, G, D = self.config, self.generator, self.discriminator
+        critic = cfg.loss in _CRITIC_LOSSES
+        D.requires_grad_(True)
+        for i in range(cfg.n_critic):
+            x_real = self._real_batch()
+            last = i == cfg.n_critic - 1
+            with self._autocast():
+                with torch.set_grad_enabled(last):  # keep G's graph only for the G step's reuse
+                    x_fake = G(self._sample_z(cfg.batch_size))
+                scores_real = D(x_real).float()
+                scores_fake = D(x_fake.detach()).float()
+            loss_d = self._loss_d(scores_real, scores_fake, x_real, x_fake)
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            norm_d = self._clip_or_norm(D, want_norms and last)
+            self.opt_d.step()
+            if cfg.loss == "wgan-clip":
+                losses.clip_weights_(D, cfg.clip_value)
+        # Generator update through the updated discriminator; D's weights need no gradient here.
+        D.requires_grad_(False)
+        with self._autocast():
+            scores_g = D(x_fake).float()
+        loss_g = self._loss_g(scores_g)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        norm_g = self._clip_or_norm(G, want_norms)
+        self.opt_g.step()
+        D.requires_grad_(True)
+        with torch.no_grad():
+            to_prob = (lambda s: s.mean()) if critic else (lambda s: torch.sigmoid(s).mean())
+            nan = torch.full((), float("nan"), device=self.device)
+            return torch.stack([loss_d.detach(), loss_g.detach(), to_prob(scores_real), to_prob(scores_fake),
+                                norm_d if norm_d is not None else nan, norm_g if norm_g is not None else nan])
+
+    @torch.no_grad()
+    def sample(self, n: int | None = None, z: torch.Tensor | None = None) -> torch.Tensor:
+        """Samples from the generator in eval mode (BatchNorm uses its running statistics).
+
+        From the fixed snapshot noise when neither ``n`` nor ``z`` is given.
+        """
+        if z is None:
+            z = self.fixed_z if n is None else torch.randn(n, self.latent_dim, device=self.device)
+        was_training = self.generator.training
+        self.generator.eval()
+        try:
+            with self._autocast():
+                return self.generator(z.to(self.device)).float()
+        finally:
+            self.generator.train(was_training)
+
+    # --- the loop -------------------------------------------------------------------------
+
+    def train(self, steps: int, progress: bool = True) -> History:
+        """Run ``steps`` more generator updates; return the (growing) history.
+
+        Ctrl-C (or Jupyter's interrupt) stops after the current step and returns what was
+        trained so far. A NaN or Inf loss raises :class:`NonFiniteLossError` naming the step.
+        """
+        from tqdm.auto import tqdm
+
+        if steps < 0:
+            raise ValueError(f"steps must be >= 0, not {steps}")
+        cfg = self.config
+        self.generator.train()
+        self.discriminator.train()
+        end = self.step + steps
+        if self.step == 0 and cfg.snapshot_every:
+            self._snapshot()
+        bar = tqdm(total=steps, desc=f"{cfg.loss} GAN", unit="step", disable=not progress,
+                   dynamic_ncols=True)
+        buffer: list[torch.Tensor] = []
+        self._clock = time.perf_counter()
+        try:
+            with _StopFlag() as stop:
+                while self.step < end and not stop.requested:
+                    at_log = (self.step + 1) % cfg.log_every == 0 or self.step + 1 == end
+                    buffer.append(self._one_step(want_norms=at_log))
+                    self.step += 1
+                    if at_log:
+                        self._log(buffer, bar)
+                        buffer = []
+                    if cfg.snapshot_every and self.step % cfg.snapshot_every == 0:
+                        self._snapshot()
+                if buffer:
+                    self._log(buffer, bar)
+                if stop.requested:
+                    print(f"Interrupted: stopped cleanly after step {self.step}; "
+                          f"the models hold what was trained so far.")
+        finally:
+            bar.close()
+        return self.history
+
+    def _log(self, buffer: list[torch.Tensor], bar) -> None:
+        values = torch.stack(buffer).cpu()  # the only host sync: once per log_every steps
+        now = time.perf_counter()
+        self.seconds += now - self._clock
+        self._clock = now
+        first_step = self.step - len(buffer) + 1
+        finite = torch.isfinite(values[:, :2])
+        if not bool(finite.all()):
+            row, col = (~finite).nonzero()[0].tolist()
+            name = ("loss_d", "loss_g")[col]
+            raise NonFiniteLossError(
+                f"{name} became {values[row, col].item()} at step {first_step + row}; training stopped. "
+                f"Lower the learning rate, check the data range and the loss, or resume from a checkpoint.")
+        means = values[:, :4].mean(0).tolist()
+        last = values[-1, 4:].tolist()
+        row = {"step": self.step, "loss_d": means[0], "loss_g": means[1], "d_real": means[2],
+               "d_fake": means[3], "grad_norm_d": last[0], "grad_norm_g": last[1],
+               "seconds": round(self.seconds, 3)}
+        self.history.rows.append(row)
+        bar.update(len(buffer))
+        bar.set_postfix(loss_d=f"{means[0]:.3f}", loss_g=f"{means[1]:.3f}",
+                        d_real=f"{means[2]:.2f}", d_fake=f"{means[3]:.2f}")
+
+    def _snapshot(self) -> None:
+        self.history.snapshots.append((self.step, _to_uint8(self.sample())))
+
+    # --- checkpoints ----------------------------------------------------------------------
+
+    def state_dict(self) -> dict:
+        return {
+            "format": "gancourse-checkpoint-1",
+            "config": dataclasses.asdict(self.config),
+            "step": self.step,
+            "seconds": self.seconds,
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "rng": self.rng.get_state(),
+            "fixed_z": self.fixed_z,
+            "history": self.history.state_dict(),
+        }
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write a checkpoint atomically (temporary file, then rename): a crash mid-write never
+        leaves a broken file in place of a good one."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        torch.save(self.state_dict(), tmp)
+        os.replace(tmp, path)
+        return path
+
+    def load_state_dict(self, state: dict) -> None:
+        if state.get("format") != "gancourse-checkpoint-1":
+            raise ValueError("not a gancourse checkpoint (expected format 'gancourse-checkpoint-1')")
+        self.generator.load_state_dict(state["generator"])
+        self.discriminator.load_state_dict(state["discriminator"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.rng.set_state(state["rng"])
+        self.fixed_z = state["fixed_z"].to(self.device)
+        self.step, self.seconds = state["step"], state["seconds"]
+        self.history = History.from_state_dict(state["history"])
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, generator: nn.Module, discriminator: nn.Module,
+             data: torch.Tensor, device: torch.device | str | None = None) -> "Trainer":
+        """Rebuild a trainer from a checkpoint written by :meth:`save` (``weights_only`` load:
+        a checkpoint cannot run code). Pass freshly built models of the same architecture."""
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        config = TrainConfig(**state["config"])
+        trainer = cls(generator, discriminator, data, config, device)
+        trainer.load_state_dict(state)
+        return trainer
+
+
+def images_per_second(history: History, batch_size: int, n_critic: int = 1) -> float:
+    """Real images seen per second of training, from a history's last row."""
+    if not history.rows or history.rows[-1]["seconds"] <= 0:
+        return math.nan
+    return history.rows[-1]["step"] * batch_size * n_critic / history.rows[-1]["seconds"]
