@@ -1,7 +1,8 @@
 """pytest configuration shared by the unit tests and the notebook runs (nbval).
 
-- Kernels started by nbval get an IPython profile with colours off, so a learner's failing
-  check reads as plain text in the report (DESIGN section 6: nbval keeps ANSI codes otherwise).
+- Notebook failures read as plain text, without ANSI colour codes: kernels started by nbval get
+  an IPython profile with colours off (DESIGN section 6), and nbval's own headers are uncoloured
+  (nbval colours them unless pytest's --color is "no").
 - The summary ends with one line per notebook: its cells' total run time.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ def pytest_configure(config):
     profile.mkdir(parents=True)
     (profile / "ipython_kernel_config.py").write_text('c.InteractiveShell.colors = "nocolor"\n')
     os.environ["IPYTHONDIR"] = str(ipython_dir)
+    config.option.color = "no"  # read by nbval when it builds each cell's report
 
 
 def pytest_runtest_logreport(report):

@@ -329,7 +329,7 @@ def check_gradient_penalty(fn: Callable) -> None:
                                  f"gradient.\nHint: pass create_graph=True to torch.autograd.grad, so "
                                  f"that the penalty is a differentiable term of the critic's loss.")
         value.backward()
-        results[norm] = (float(value), critic.weight.grad)
+        results[norm] = (float(value.detach()), critic.weight.grad)
     expected = {n: (n - 1) ** 2 for n in results}
     if not all(math.isclose(results[n][0], expected[n], rel_tol=1e-4, abs_tol=1e-5) for n in results):
         got = (results[2.0][0], results[0.5][0])
@@ -412,12 +412,12 @@ def check_clip_weights(fn: Callable) -> None:
                                  f"torch.no_grad(); `p = p.clamp(...)` only rebinds a name.")
         for (name, p), b in zip(module.named_parameters(), before):
             if not torch.equal(p, b.clamp(-c, c)):
-                if (p > c + 1e-12).any():
+                if torch.equal(p, b):
+                    hint = f"{name} was not clipped: clip every parameter, biases and BatchNorm too."
+                elif (p > c + 1e-12).any():
                     hint = f"values above c remain in {name}: clip both sides, to [-c, c]."
                 elif (p < -c - 1e-12).any():
                     hint = f"values below -c remain in {name}: clip both sides, to [-c, c]."
-                elif torch.equal(p, b):
-                    hint = f"{name} was not clipped: clip every parameter, biases and BatchNorm too."
                 else:
                     hint = (f"values of {name} inside [-c, c] changed: clamp (leave them as they are), "
                             f"don't rescale. Was c = {c} used, or a fixed number?")

@@ -448,6 +448,8 @@ class Trainer:
         """Rebuild a trainer from a checkpoint written by :meth:`save` (``weights_only`` load:
         a checkpoint cannot run code). Pass freshly built models of the same architecture."""
         state = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(state, dict) or state.get("format") != "gancourse-checkpoint-1":
+            raise ValueError(f"{path} is not a gancourse checkpoint (written by Trainer.save)")
         config = TrainConfig(**state["config"])
         trainer = cls(generator, discriminator, data, config, device)
         trainer.load_state_dict(state)

@@ -1,0 +1,378 @@
+"""Every check accepts a correct answer written independently of gancourse.losses, and rejects
+the mistakes learners and tutorials make, with a hint that names the mistake."""
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gancourse import checks
+
+
+def reject(check, fn, *hint_words, **kwargs):
+    with pytest.raises(AssertionError) as info:
+        check(fn, **kwargs)
+    message = str(info.value)
+    for word in hint_words:
+        assert word.lower() in message.lower(), f"hint should mention {word!r}: {message}"
+    return message
+
+
+# --- optimal discriminator --------------------------------------------------------------
+
+def test_optimal_discriminator_accepts_numpy_style_answer(capsys):
+    checks.check_optimal_discriminator(lambda p_data, p_g: p_data.numpy() / (p_data.numpy() + p_g.numpy()))
+    assert "✔" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda pd, pg: pg / (pd + pg), ["fake"]),
+    (lambda pd, pg: pd / pg, ["ratio"]),
+    (lambda pd, pg: torch.full_like(pd, 0.5), ["1/2"]),
+    (lambda pd, pg: pd / (pd + pg)[:5], ["shape"]),
+])
+def test_optimal_discriminator_rejects(wrong, words):
+    reject(checks.check_optimal_discriminator, wrong, *words)
+
+
+# --- discriminator loss -------------------------------------------------------------------
+
+def d_loss_softplus(real, fake):
+    # -log sigmoid(t) = softplus(-t); -log(1 - sigmoid(t)) = softplus(t)
+    return F.softplus(-real).mean() + F.softplus(fake).mean()
+
+
+def d_loss_bce(real, fake):
+    bce = nn.BCEWithLogitsLoss()
+    return bce(real, torch.ones_like(real)) + bce(fake, torch.zeros_like(fake))
+
+
+@pytest.mark.parametrize("correct", [d_loss_softplus, d_loss_bce])
+def test_discriminator_loss_accepts(correct, capsys):
+    checks.check_discriminator_loss(correct)
+    assert "✔" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda r, f: d_loss_bce(f, r), ["flipped"]),                                  # labels flipped
+    (lambda r, f: r.mean() - f.mean(), ["real - fake"]),                            # seed tutorial's D loss
+    (lambda r, f: -d_loss_bce(r, f), ["sign"]),
+    (lambda r, f: -(torch.log(torch.sigmoid(r)).mean() + torch.log(1 - torch.sigmoid(f)).mean()),
+     ["stable"]),                                                                    # log(sigmoid): -inf at ±100
+    (lambda r, f: d_loss_bce(torch.sigmoid(r), torch.sigmoid(f)), ["probabilities passed as logits"]),
+    (lambda r, f: d_loss_bce(r, f) / 2, ["sum"]),
+    (lambda r, f: F.softplus(-r).sum() + F.softplus(f).sum(), ["sums over the batch"]),
+    (lambda r, f: F.softplus(-r).mean(), ["only the real term"]),
+    (lambda r, f: torch.tensor(d_loss_bce(r, f).item()), ["no gradient"]),
+    (lambda r, f: d_loss_bce(r, f).item(), ["not a tensor"]),
+    (lambda r, f: F.binary_cross_entropy(r, torch.ones_like(r)), ["raised"]),       # crashes: not probabilities
+    (lambda r, f: F.softplus(-r) + F.softplus(f[:6]), ["shape"]),                   # no mean
+])
+def test_discriminator_loss_rejects(wrong, words):
+    reject(checks.check_discriminator_loss, wrong, *words)
+
+
+# --- generator losses ---------------------------------------------------------------------
+
+def test_generator_loss_accepts(capsys):
+    checks.check_generator_loss(lambda f: F.softplus(-f).mean())
+    checks.check_generator_loss(lambda f: -F.logsigmoid(f).mean())
+    checks.check_generator_loss(lambda f: -F.softplus(f).mean(), saturating=True)
+    checks.check_generator_loss(lambda f: F.logsigmoid(-f).mean(), saturating=True)
+    assert capsys.readouterr().out.count("✔") == 4
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda f: F.binary_cross_entropy_with_logits(f, torch.zeros_like(f)), ["label 0"]),  # seed mistake
+    (lambda f: torch.sigmoid(f).mean(), ["E[D(G(z))]"]),                                    # seed mistake
+    (lambda f: F.logsigmoid(-f).mean(), ["saturating"]),
+    (lambda f: F.logsigmoid(f).mean(), ["sign"]),
+    (lambda f: -torch.log(torch.sigmoid(f)).mean(), ["stable"]),
+    (lambda f: F.softplus(-f).sum(), ["sums over the batch"]),
+    (lambda f: -torch.sigmoid(f).mean(), ["log is missing"]),
+])
+def test_generator_loss_rejects(wrong, words):
+    reject(checks.check_generator_loss, wrong, *words)
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda f: F.softplus(-f).mean(), ["non-saturating"]),
+    (lambda f: F.softplus(f).mean(), ["sign"]),
+    (lambda f: torch.log(1 - torch.sigmoid(f)).mean(), ["stable"]),
+])
+def test_saturating_generator_loss_rejects(wrong, words):
+    reject(checks.check_generator_loss, wrong, *words, saturating=True)
+
+
+# --- WGAN losses --------------------------------------------------------------------------
+
+def test_wgan_losses_accept(capsys):
+    checks.check_critic_loss(lambda real, fake: -(real.mean() - fake.mean()))
+    checks.check_wgan_generator_loss(lambda fake: torch.mean(-fake))
+    assert capsys.readouterr().out.count("✔") == 2
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda r, f: r.mean() - f.mean(), ["sign"]),
+    (d_loss_bce, ["cross-entropy"]),
+    (lambda r, f: f.sum() - r.sum(), ["sums"]),
+    (lambda r, f: torch.sigmoid(f).mean() - torch.sigmoid(r).mean(), ["sigmoid"]),
+])
+def test_critic_loss_rejects(wrong, words):
+    reject(checks.check_critic_loss, wrong, *words)
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda f: f.mean(), ["sign"]),
+    (lambda f: F.softplus(-f).mean(), ["non-saturating"]),
+    (lambda f: -f.sum(), ["sums"]),
+])
+def test_wgan_generator_loss_rejects(wrong, words):
+    reject(checks.check_wgan_generator_loss, wrong, *words)
+
+
+# --- gradient penalty ---------------------------------------------------------------------
+
+def gp_reference_style(critic, real, fake):
+    """Written the way Gulrajani et al.'s Algorithm 1 reads, independently of gancourse."""
+    eps = torch.rand(real.size(0), *([1] * (real.dim() - 1)))
+    x_hat = eps * real + (1 - eps) * fake
+    x_hat.requires_grad_(True)
+    scores = critic(x_hat)
+    grads = torch.autograd.grad(scores, x_hat, grad_outputs=torch.ones_like(scores), create_graph=True)[0]
+    return ((grads.reshape(len(grads), -1).norm(dim=1) - 1) ** 2).mean()
+
+
+def gp_with(*, eps_shape="sample", points="interp", create_graph=True, square=True, one_sided=False,
+            reduce="mean", lam=1.0, sq_norm=False, grad_of="sum", norm_dim=1):
+    def fn(critic, real, fake):
+        if eps_shape == "sample":
+            eps = torch.rand(real.size(0), *([1] * (real.dim() - 1)))
+        else:
+            eps = torch.rand_like(real)
+        x_hat = {"interp": eps * real + (1 - eps) * fake, "real": real, "fake": fake}[points]
+        x_hat = x_hat.detach().requires_grad_(True)
+        scores = critic(x_hat)
+        out = scores.sum() if grad_of == "sum" else scores.mean()
+        (grads,) = torch.autograd.grad(out, x_hat, create_graph=create_graph)
+        flat = grads.flatten(1)
+        norm = flat.pow(2).sum(1) if sq_norm else (flat.norm(dim=1) if norm_dim == 1 else grads.norm(dim=1))
+        gap = norm - 1
+        if one_sided:
+            gap = gap.clamp_min(0)
+        per = gap ** 2 if square else gap.abs()
+        return lam * (per.mean() if reduce == "mean" else per.sum())
+    return fn
+
+
+def test_gradient_penalty_accepts(capsys):
+    checks.check_gradient_penalty(gp_reference_style)
+    assert "✔" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (gp_with(create_graph=False), ["create_graph"]),
+    (gp_with(points="real"), ["interpolates"]),
+    (gp_with(points="fake"), ["interpolates"]),
+    (gp_with(eps_shape="element"), ["per sample"]),
+    (gp_with(square=False), ["square"]),
+    (gp_with(one_sided=True), ["one-sided"]),
+    (gp_with(reduce="sum"), ["summed"]),
+    (gp_with(lam=10.0), ["λ"]),
+    (gp_with(sq_norm=True), ["squared norm"]),
+    (gp_with(grad_of="mean"), ["mean"]),
+    (gp_with(norm_dim=0), ["flatten"]),                 # norm over channels only, not all features
+])
+def test_gradient_penalty_rejects(wrong, words):
+    reject(checks.check_gradient_penalty, wrong, *words)
+
+
+def test_gradient_penalty_rejects_missing_requires_grad():
+    def forgot(critic, real, fake):
+        eps = torch.rand(real.size(0), 1, 1, 1)
+        x_hat = eps * real + (1 - eps) * fake
+        grads = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)[0]
+        return ((grads.flatten(1).norm(dim=1) - 1) ** 2).mean()
+    reject(checks.check_gradient_penalty, forgot, "requires_grad")
+
+
+# --- weight clipping ----------------------------------------------------------------------
+
+def clip_data(module, c):
+    for p in module.parameters():
+        p.data.clamp_(-c, c)
+
+
+def clip_no_grad(module, c):
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_(p.clamp(-c, c))
+
+
+@pytest.mark.parametrize("correct", [clip_data, clip_no_grad])
+def test_clip_weights_accepts(correct, capsys):
+    checks.check_clip_weights(correct)
+    assert "✔" in capsys.readouterr().out
+
+
+def clip_gradients(module, c):
+    nn.utils.clip_grad_value_(module.parameters(), c)
+
+
+def clip_one_side(module, c):
+    for p in module.parameters():
+        p.data.clamp_(max=c)
+
+
+def clip_weights_only(module, c):
+    for name, p in module.named_parameters():
+        if name.endswith("weight"):
+            p.data.clamp_(-c, c)
+
+
+def clip_rebinds(module, c):
+    for p in module.parameters():
+        p = p.clamp(-c, c)  # noqa: F841 — the classic no-op
+
+
+def clip_hard_coded(module, c):
+    for p in module.parameters():
+        p.data.clamp_(-0.01, 0.01)
+
+
+def clip_in_place_with_grad(module, c):
+    for p in module.parameters():
+        p.clamp_(-c, c)  # in place on a leaf that requires grad: RuntimeError
+
+
+def clip_replaces(module, c):
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear):
+            layer.weight = nn.Parameter(layer.weight.clamp(-c, c))
+            layer.bias = nn.Parameter(layer.bias.clamp(-c, c))
+
+
+def clip_rescale(module, c):
+    for p in module.parameters():
+        p.data.mul_(c / p.data.abs().max())
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (clip_gradients, ["gradients"]),
+    (clip_one_side, ["below -c"]),
+    (clip_weights_only, ["every parameter"]),
+    (clip_rebinds, ["unchanged"]),
+    (clip_hard_coded, ["fixed number"]),
+    (clip_in_place_with_grad, ["no_grad"]),
+    (clip_replaces, ["in place"]),
+    (clip_rescale, ["rescale"]),
+])
+def test_clip_weights_rejects(wrong, words):
+    reject(checks.check_clip_weights, wrong, *words)
+
+
+# --- one training step --------------------------------------------------------------------
+
+def step_correct(generator, discriminator, opt_g, opt_d, x_real, z):
+    bce = F.binary_cross_entropy_with_logits
+    x_fake = generator(z)
+    logits_real, logits_fake = discriminator(x_real), discriminator(x_fake.detach())
+    loss_d = bce(logits_real, torch.ones_like(logits_real)) + bce(logits_fake, torch.zeros_like(logits_fake))
+    opt_d.zero_grad()
+    loss_d.backward()
+    opt_d.step()
+    logits = discriminator(x_fake)
+    loss_g = bce(logits, torch.ones_like(logits))
+    opt_g.zero_grad()
+    loss_g.backward()
+    opt_g.step()
+    return loss_d.item(), loss_g.item()
+
+
+def step_with(*, detach=True, g_label=1.0, zero_d=True, zero_g=True, order="dg", g_step_moves="g",
+              returns="dg", stale=False, g_on_d_loss=False):
+    bce = F.binary_cross_entropy_with_logits
+
+    def d_update(generator, discriminator, opt_d, x_real, x_fake):
+        fake_in = x_fake.detach() if detach else x_fake
+        loss_d = bce(discriminator(x_real), torch.ones(len(x_real))) + bce(discriminator(fake_in), torch.zeros(len(x_real)))
+        if zero_d:
+            opt_d.zero_grad()
+        loss_d.backward(retain_graph=not detach)
+        opt_d.step()
+        return loss_d
+
+    def fn(generator, discriminator, opt_g, opt_d, x_real, z):
+        x_fake = generator(z)
+        old_logits = discriminator(x_fake)
+        if order == "gd":
+            loss_g = bce(discriminator(x_fake), torch.ones(len(z)))
+            opt_g.zero_grad()
+            loss_g.backward()
+            opt_g.step()
+            loss_d = d_update(generator, discriminator, opt_d, x_real, generator(z))
+        else:
+            loss_d = d_update(generator, discriminator, opt_d, x_real, x_fake)
+            logits = old_logits if stale else discriminator(x_fake)
+            if g_on_d_loss:
+                loss_g = bce(discriminator(x_real), torch.ones(len(z))) + bce(logits, torch.zeros(len(z)))
+            else:
+                loss_g = bce(logits, torch.full((len(z),), g_label))
+            if zero_g:
+                opt_g.zero_grad()
+            loss_g.backward()
+            (opt_g if g_step_moves == "g" else opt_d).step()
+        return (loss_d, loss_g) if returns == "dg" else (loss_g, loss_d)
+    return fn
+
+
+def test_train_step_accepts(capsys):
+    checks.check_train_step(step_correct)
+    checks.check_train_step(step_with())
+    assert capsys.readouterr().out.count("✔") == 2
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (step_with(g_label=0.0), ["label 0"]),                       # the seed tutorial's mistake
+    (step_with(g_on_d_loss=True), ["label 0"]),                  # G trained on D's loss
+    (step_with(detach=False, zero_g=False), ["detach"]),
+    (step_with(detach=False), ["detach"]),                       # harmless value, still wasteful & flagged
+    (step_with(zero_d=False), ["accumulate"]),
+    (step_with(zero_g=False), ["accumulate"]),
+    (step_with(order="gd"), ["before the discriminator"]),
+    (step_with(g_step_moves="d"), ["opt_d.step()"]),
+    (step_with(returns="gd"), ["(loss_d, loss_g)"]),
+    (step_with(stale=True), ["again after"]),                    # crashes: D changed in place
+])
+def test_train_step_rejects(wrong, words):
+    reject(checks.check_train_step, wrong, *words)
+
+
+def test_train_step_reports_unfinished_exercise_by_name():
+    def stub(*args):
+        raise NotImplementedError("Exercise 'train_step' is not done yet")
+    message = reject(checks.check_train_step, stub, "train_step", "not done yet")
+    assert "Traceback" not in message
+
+
+# --- data ---------------------------------------------------------------------------------
+
+def test_data_checks_accept(capsys):
+    checks.check_scale_to_tanh_range(lambda x: x.float() / 255 * 2 - 1)
+    checks.check_to_unit_range(lambda x: torch.clamp((x + 1) / 2, 0, 1))
+    assert capsys.readouterr().out.count("✔") == 2
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda x: x.float() / 255, ["[0, 1]"]),
+    (lambda x: (x * 2 - 255).float() / 255, ["uint8"]),
+    (lambda x: (x.float() - 128) / 128, ["0.992"]),
+    (lambda x: x.double() / 127.5 - 1, ["float32"]),
+    (lambda x: (x.float() - 0.5) / 0.5, ["Normalize"]),
+])
+def test_scale_to_tanh_range_rejects(wrong, words):
+    reject(checks.check_scale_to_tanh_range, wrong, *words)
+
+
+def test_to_unit_range_rejects():
+    reject(checks.check_to_unit_range, lambda x: (x + 1) / 2, "clamp")
+    reject(checks.check_to_unit_range, lambda x: x.clamp(0, 1), "rescaling")

@@ -1,0 +1,144 @@
+import os
+import signal
+
+import pytest
+import torch
+from torch import nn
+
+from gancourse.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from gancourse.training import LOSSES, NonFiniteLossError, Trainer, TrainConfig
+
+
+def fake_images(n=64, seed=0):
+    return torch.rand(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+
+def small_mlp():
+    torch.manual_seed(0)
+    return MLPGenerator(latent_dim=8, hidden=(32,)), MLPDiscriminator(hidden=(32,))
+
+
+def params(module):
+    return [p.detach().clone() for p in module.parameters()]
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_one_step_is_finite_and_moves_both_networks(loss):
+    generator, discriminator = small_mlp()
+    g0, d0 = params(generator), params(discriminator)
+    trainer = Trainer(generator, discriminator, fake_images(),
+                      TrainConfig.preset(loss, batch_size=16, log_every=1, snapshot_every=0), "cpu")
+    history = trainer.train(1, progress=False)
+    row = history.rows[-1]
+    assert all(torch.isfinite(torch.tensor(row[k])) for k in ("loss_d", "loss_g", "grad_norm_d", "grad_norm_g"))
+    assert any(not torch.equal(a, b) for a, b in zip(g0, params(generator)))
+    assert any(not torch.equal(a, b) for a, b in zip(d0, params(discriminator)))
+    if loss == "wgan-clip":
+        assert all(p.abs().max() <= 0.01 for p in discriminator.parameters())
+
+
+def test_dcgan_step_on_images_uses_channels_last_and_snapshots():
+    torch.manual_seed(0)
+    trainer = Trainer(DCGANGenerator(latent_dim=16, width=8), DCGANDiscriminator(width=8), fake_images(),
+                      TrainConfig(batch_size=8, log_every=2, snapshot_every=2, n_snapshot=4), "cpu")
+    history = trainer.train(4, progress=False)
+    assert [row["step"] for row in history.rows] == [2, 4]
+    assert [step for step, _ in history.snapshots] == [0, 2, 4]
+    assert history.snapshots[-1][1].dtype == torch.uint8 and history.snapshots[-1][1].shape == (4, 1, 28, 28)
+    assert trainer.data.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_same_seed_same_samples():
+    runs = []
+    for _ in range(2):
+        generator, discriminator = small_mlp()
+        trainer = Trainer(generator, discriminator, fake_images(), TrainConfig(batch_size=16, seed=3), "cpu")
+        trainer.train(5, progress=False)
+        runs.append(trainer.sample())
+    torch.testing.assert_close(runs[0], runs[1], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("loss", ["non-saturating", "wgan-gp"])
+def test_resume_reproduces_an_uninterrupted_run(tmp_path, loss):
+    config = TrainConfig.preset(loss, batch_size=16, log_every=3, snapshot_every=4, n_critic=2)
+    generator, discriminator = small_mlp()
+    straight = Trainer(generator, discriminator, fake_images(), config, "cpu")
+    straight.train(10, progress=False)
+
+    generator, discriminator = small_mlp()
+    first = Trainer(generator, discriminator, fake_images(), config, "cpu")
+    first.train(6, progress=False)
+    first.save(tmp_path / "run.pt")
+    assert not (tmp_path / "run.pt.tmp").exists()
+    generator, discriminator = small_mlp()
+    resumed = Trainer.load(tmp_path / "run.pt", generator, discriminator, fake_images(), "cpu")
+    assert resumed.step == 6
+    resumed.train(4, progress=False)
+    for a, b in zip(params(straight.generator) + params(straight.discriminator),
+                    params(resumed.generator) + params(resumed.discriminator)):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert [s for s, _ in resumed.history.snapshots] == [s for s, _ in straight.history.snapshots]
+
+
+def test_load_refuses_other_files(tmp_path):
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
+    generator, discriminator = small_mlp()
+    with pytest.raises(ValueError, match="not a gancourse checkpoint"):
+        Trainer.load(tmp_path / "other.pt", generator, discriminator, fake_images(), "cpu")
+
+
+def test_nan_stops_with_the_step_and_the_loss():
+    class Explodes(nn.Module):
+        """A discriminator whose scores turn NaN from its 15th call on (step 5 with n_critic 1)."""
+        def __init__(self):
+            super().__init__()
+            self.inner, self.calls = MLPDiscriminator(hidden=(8,)), 0
+
+        def forward(self, x):
+            self.calls += 1
+            out = self.inner(x)
+            return out * float("nan") if self.calls > 12 else out  # 3 calls per step
+    generator, _ = small_mlp()
+    trainer = Trainer(generator, Explodes(), fake_images(), TrainConfig(batch_size=8, log_every=4), "cpu")
+    with pytest.raises(NonFiniteLossError, match="loss_d became nan at step 5"):
+        trainer.train(8, progress=False)
+
+
+def test_ctrl_c_stops_cleanly_after_the_current_step(capsys):
+    class InterruptsOnce(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner, self.calls = MLPGenerator(latent_dim=8, hidden=(16,)), 0
+            self.latent_dim = 8
+
+        def forward(self, z):
+            self.calls += 1
+            if self.calls == 3:  # during step 3 (snapshot at step 0 was call 1)
+                os.kill(os.getpid(), signal.SIGINT)
+            return self.inner(z)
+    _, discriminator = small_mlp()
+    trainer = Trainer(InterruptsOnce(), discriminator, fake_images(), TrainConfig(batch_size=8, log_every=50), "cpu")
+    history = trainer.train(100, progress=False)
+    assert trainer.step == 2 and history.rows[-1]["step"] == 2
+    assert "stopped cleanly after step 2" in capsys.readouterr().out
+    assert all(torch.isfinite(p).all() for p in trainer.generator.parameters())
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+    trainer.train(3, progress=False)  # and training goes on from there
+    assert trainer.step == 5
+
+
+def test_history_table_and_plot():
+    generator, discriminator = small_mlp()
+    trainer = Trainer(generator, discriminator, fake_images(), TrainConfig(batch_size=8, log_every=2), "cpu")
+    history = trainer.train(6, progress=False)
+    table = history.table()
+    assert table.splitlines()[0].split() == list(history.COLUMNS) and len(table.splitlines()) == 4
+    fig = history.plot(smooth=2)
+    assert len(fig.axes) == 3 and fig.axes[0].get_xlabel() == "generator step"
+
+
+def test_bad_config_is_refused():
+    with pytest.raises(ValueError, match="unknown loss"):
+        TrainConfig(loss="wasserstein")
+    with pytest.raises(ValueError, match="batch_size"):
+        TrainConfig(batch_size=0)
