@@ -365,7 +365,7 @@ def check_gradient_penalty(fn: Callable) -> None:
     u = torch.full((big, 4, 4, 4), 1 / 8.0)  # each sample has norm 1 (64 features of 1/8)
     for attempt in range(3):
         torch.manual_seed(1234 + attempt)
-        value = float(_scalar(_call(fn, _QuadraticCritic(), u.clone(), (-u).clone(), what=what), what))
+        value = float(_scalar(_call(fn, _QuadraticCritic(), u.clone(), (-u).clone(), what=what), what).detach())
         if not 0.30 < value < 0.37:
             if value < 0.02:
                 hint = ("the penalty is taken at the real or the fake samples; it belongs at random "
