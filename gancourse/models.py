@@ -19,7 +19,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 __all__ = [
-    "MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator",
+    "ToyGenerator", "ToyDiscriminator", "MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator",
     "init_dcgan_weights_", "count_parameters",
 ]
 
@@ -58,6 +58,58 @@ def _is_parametrized(layer: nn.Module) -> bool:
 def _check_norm(norm: str) -> None:
     if norm not in NORMS:
         raise ValueError(f"unknown norm {norm!r}; choose one of {NORMS}")
+
+
+class ToyGenerator(nn.Module):
+    """MLP generator for 1-D and 2-D toy data: z (B, latent_dim) -> x (B, out_dim), linear output.
+
+    Lessons 01, 04 and 05. ReLU hidden layers; no ``tanh`` (the 2-D grid spans [-4, 4]).
+    """
+
+    def __init__(self, latent_dim: int = 2, out_dim: int = 2, hidden: tuple[int, ...] = (128, 128)):
+        super().__init__()
+        self.latent_dim = latent_dim
+        layers: list[nn.Module] = []
+        width = latent_dim
+        for size in hidden:
+            layers += [nn.Linear(width, size), nn.ReLU()]
+            width = size
+        layers.append(nn.Linear(width, out_dim))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+
+class ToyDiscriminator(nn.Module):
+    """MLP discriminator or critic for toy data: x (B, in_dim) -> scores (B,).
+
+    ``pack`` > 1 makes it a PacGAN discriminator (Lin et al. 2018): it scores groups of ``pack``
+    samples concatenated, so a batch of B samples gives B / pack scores. ``norm="spectral"``
+    wraps every layer in spectral normalisation (lesson 05).
+    """
+
+    def __init__(self, in_dim: int = 2, hidden: tuple[int, ...] = (128, 128), pack: int = 1,
+                 norm: str = "none"):
+        super().__init__()
+        if norm not in ("none", "spectral"):
+            raise ValueError(f"ToyDiscriminator supports norm 'none' or 'spectral', not {norm!r}")
+        wrap = spectral_norm if norm == "spectral" else (lambda layer: layer)
+        self.pack = pack
+        layers: list[nn.Module] = []
+        width = in_dim * pack
+        for size in hidden:
+            layers += [wrap(nn.Linear(width, size)), nn.LeakyReLU(0.2)]
+            width = size
+        layers.append(wrap(nn.Linear(width, 1)))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.pack > 1:
+            if x.shape[0] % self.pack:
+                raise ValueError(f"batch of {x.shape[0]} is not a multiple of pack={self.pack}")
+            x = x.reshape(x.shape[0] // self.pack, -1)  # (B / pack, pack * in_dim)
+        return self.net(x).squeeze(1)
 
 
 class MLPGenerator(nn.Module):

@@ -1,0 +1,131 @@
+"""Toy distributions for lessons 01, 04 and 05, and the mode-coverage metrics of PacGAN/VEEGAN.
+
+- :class:`Mixture1D`: a 1-D Gaussian mixture with an exact density (lesson 01's p_data).
+- :func:`ring` and :func:`grid`: PacGAN's 2-D benchmarks, exactly as its code defines them
+  (Lin et al. 2018, ``synthetic_data_experiments/*/config.py``): 8 modes at
+  ``(cos 2πi/8, sin 2πi/8)`` with σ = 0.01, and 25 modes at {-4, -2, 0, 2, 4}² with σ = 0.05.
+  (The angles exclude 2π: a popular notebook's ``linspace(0, 2π, 8)`` gives only 7 modes.)
+- :func:`swiss_roll`: as in WGAN-GP's ``gan_toy.py`` (no scikit-learn needed).
+- :func:`mode_coverage`: modes captured, share of high-quality samples, KL of the mode histogram
+  to uniform, on 2,500 samples by convention (VEEGAN section 5; PacGAN's ``MetricLogger``).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["Mixture1D", "Mixture2D", "ring", "grid", "swiss_roll", "mode_coverage", "ModeCoverage"]
+
+
+@dataclass(frozen=True)
+class Mixture1D:
+    """A mixture of 1-D Gaussians with exact density, for lesson 01."""
+
+    means: tuple[float, ...]
+    stds: tuple[float, ...]
+    weights: tuple[float, ...] | None = None  # None: equal weights
+
+    def _w(self) -> torch.Tensor:
+        w = torch.tensor(self.weights if self.weights is not None else [1.0] * len(self.means),
+                         dtype=torch.float64)
+        return w / w.sum()
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n samples, shape (n, 1), float32."""
+        component = torch.multinomial(self._w(), n, replacement=True, generator=generator)
+        noise = torch.randn(n, generator=generator, dtype=torch.float64)
+        x = torch.tensor(self.means, dtype=torch.float64)[component] + \
+            torch.tensor(self.stds, dtype=torch.float64)[component] * noise
+        return x.float().unsqueeze(1)
+
+    def pdf(self, x: torch.Tensor) -> torch.Tensor:
+        """Density at x (any shape), float64."""
+        x = torch.as_tensor(x, dtype=torch.float64).unsqueeze(-1)
+        mu = torch.tensor(self.means, dtype=torch.float64)
+        sd = torch.tensor(self.stds, dtype=torch.float64)
+        densities = torch.exp(-0.5 * ((x - mu) / sd) ** 2) / (sd * math.sqrt(2 * math.pi))
+        return (densities * self._w()).sum(-1)
+
+
+@dataclass(frozen=True)
+class Mixture2D:
+    """Equal-weight isotropic 2-D Gaussians: ``centers`` (K, 2) and one ``std`` per axis."""
+
+    centers: torch.Tensor
+    std: float
+    name: str = "mixture"
+
+    @property
+    def n_modes(self) -> int:
+        return self.centers.shape[0]
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n samples, shape (n, 2), float32."""
+        component = torch.randint(self.n_modes, (n,), generator=generator)
+        return self.centers[component] + self.std * torch.randn(n, 2, generator=generator)
+
+    def extent(self, margin: float = 0.5) -> tuple[float, float, float, float]:
+        """(xmin, xmax, ymin, ymax) around the modes, for plots."""
+        lo, hi = self.centers.min(0).values - margin, self.centers.max(0).values + margin
+        return lo[0].item(), hi[0].item(), lo[1].item(), hi[1].item()
+
+
+def ring(n_modes: int = 8, radius: float = 1.0, std: float = 0.01) -> Mixture2D:
+    """PacGAN's 2-D ring: 8 modes at angles 2πi/8 on a circle of radius 1, σ = 0.01."""
+    angles = 2 * math.pi * torch.arange(n_modes, dtype=torch.float64) / n_modes  # excludes 2π
+    centers = radius * torch.stack([torch.cos(angles), torch.sin(angles)], 1)
+    return Mixture2D(centers.float(), std, "ring")
+
+
+def grid(side: int = 5, spacing: float = 2.0, std: float = 0.05) -> Mixture2D:
+    """PacGAN's 2-D grid: 25 modes at {-4, -2, 0, 2, 4}², σ = 0.05."""
+    axis = (torch.arange(side, dtype=torch.float32) - (side - 1) / 2) * spacing
+    xs, ys = torch.meshgrid(axis, axis, indexing="ij")
+    return Mixture2D(torch.stack([xs.flatten(), ys.flatten()], 1), std, "grid")
+
+
+def swiss_roll(n: int, noise: float = 0.25, generator: torch.Generator | None = None) -> torch.Tensor:
+    """A 2-D swiss roll, as ``make_swiss_roll(n, noise)[:, [0, 2]] / 7.5`` in WGAN-GP's gan_toy.py."""
+    t = 1.5 * math.pi * (1 + 2 * torch.rand(n, generator=generator))
+    points = torch.stack([t * torch.cos(t), t * torch.sin(t)], 1)
+    return (points + noise * torch.randn(n, 2, generator=generator)) / 7.5
+
+
+@dataclass
+class ModeCoverage:
+    """Mode-coverage metrics of a set of samples against a :class:`Mixture2D`."""
+
+    modes: int  # modes with at least one high-quality sample
+    high_quality: float  # share of samples within 3σ of their nearest mode
+    kl: float  # KL(mode histogram of high-quality samples || uniform), nats; 0 = perfectly even
+    counts: list[int]  # high-quality samples per mode
+
+    def as_dict(self) -> dict:
+        return {"modes": self.modes, "high_quality": self.high_quality, "kl": self.kl}
+
+
+def mode_coverage(samples: torch.Tensor, mixture: Mixture2D, threshold: float = 3.0) -> ModeCoverage:
+    """Modes captured, high-quality share and KL to uniform (VEEGAN/PacGAN protocol).
+
+    A sample is high quality when its distance to the nearest mode is below ``threshold``
+    standard deviations; a mode is captured when it is the nearest mode of at least one
+    high-quality sample. The KL is that of the high-quality samples' mode histogram to the
+    uniform distribution over modes: 0 when even, log K when all sit on one mode (PacGAN's
+    "reverse KL" is presumably this; see shared/reference/results-anchors.md section 1.2).
+    Use 2,500 samples to compare with the papers.
+    """
+    samples = samples.detach().float().cpu().reshape(-1, 2)
+    distances = torch.cdist(samples, mixture.centers.cpu())  # (N, K)
+    nearest_distance, nearest = distances.min(1)
+    good = nearest_distance < threshold * mixture.std
+    counts = torch.bincount(nearest[good], minlength=mixture.n_modes)
+    captured = int((counts > 0).sum())
+    if counts.sum() > 0:
+        p = counts.double() / counts.sum()
+        nonzero = p > 0
+        kl = float((p[nonzero] * torch.log(p[nonzero] * mixture.n_modes)).sum())
+    else:
+        kl = math.log(mixture.n_modes)  # nothing on any mode: report the worst case
+    return ModeCoverage(captured, float(good.double().mean()) if len(samples) else 0.0, kl, counts.tolist())

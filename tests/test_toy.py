@@ -1,0 +1,55 @@
+import math
+
+import pytest
+import torch
+
+from gancourse import toy
+
+
+def test_pacgan_ring_and_grid_geometry():
+    ring = toy.ring()
+    assert ring.n_modes == 8 and ring.std == 0.01
+    torch.testing.assert_close(ring.centers.norm(dim=1), torch.ones(8))
+    assert len({tuple(c.round(decimals=4).tolist()) for c in ring.centers}) == 8  # 8 distinct modes
+    grid = toy.grid()
+    assert grid.n_modes == 25 and grid.std == 0.05
+    assert sorted(set(grid.centers[:, 0].tolist())) == [-4.0, -2.0, 0.0, 2.0, 4.0]
+
+
+@pytest.mark.parametrize("make", [toy.ring, toy.grid])
+def test_samples_from_the_data_capture_every_mode(make):
+    mixture = make()
+    result = toy.mode_coverage(mixture.sample(2500, torch.Generator().manual_seed(0)), mixture)
+    assert result.modes == mixture.n_modes
+    # within 3σ of a 2-D Gaussian's centre: 1 - exp(-9/2) = 98.9 %
+    assert result.high_quality == pytest.approx(1 - math.exp(-4.5), abs=0.006)
+    assert result.kl < 0.02
+
+
+def test_one_mode_only():
+    mixture = toy.ring()
+    samples = mixture.centers[3] + 0.01 * torch.randn(2500, 2, generator=torch.Generator().manual_seed(1))
+    result = toy.mode_coverage(samples, mixture)
+    assert result.modes == 1 and result.counts[3] > 2400
+    assert result.kl == pytest.approx(math.log(8))
+
+
+def test_samples_between_modes_are_low_quality():
+    mixture = toy.grid()
+    samples = torch.full((100, 2), 1.0)  # halfway between four modes
+    result = toy.mode_coverage(samples, mixture)
+    assert result.modes == 0 and result.high_quality == 0 and result.kl == pytest.approx(math.log(25))
+
+
+def test_mixture_1d_density_integrates_to_one_and_matches_samples():
+    mixture = toy.Mixture1D(means=(-2.0, 1.5), stds=(0.5, 1.0), weights=(1, 3))
+    x = torch.linspace(-10, 10, 20001, dtype=torch.float64)
+    assert torch.trapezoid(mixture.pdf(x), x).item() == pytest.approx(1.0, abs=1e-6)
+    samples = mixture.sample(20000, torch.Generator().manual_seed(0))
+    assert samples.shape == (20000, 1)
+    assert samples.mean().item() == pytest.approx(0.25 * -2 + 0.75 * 1.5, abs=0.05)
+
+
+def test_swiss_roll_shape_and_scale():
+    points = toy.swiss_roll(1000, generator=torch.Generator().manual_seed(0))
+    assert points.shape == (1000, 2) and points.abs().max() < 2.5
