@@ -19,6 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import torch
 from torch import nn
@@ -95,7 +96,8 @@ class History:
     """
 
     rows: list[dict] = field(default_factory=list)
-    snapshots: list[tuple[int, torch.Tensor]] = field(default_factory=list)  # (step, uint8 (N,C,H,W))
+    # (step, samples from the fixed noise): images as uint8 (N, C, H, W), other data as float (N, ...)
+    snapshots: list[tuple[int, torch.Tensor]] = field(default_factory=list)
 
     COLUMNS = ("step", "loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "seconds")
 
@@ -201,13 +203,16 @@ class Trainer:
             ``device`` once; batches are drawn from it by index, with replacement.
         config: a :class:`TrainConfig`.
         device: where to train; from ``gancourse.runtime.pick_device()`` when ``None``.
+        on_snapshot: called with the trainer after every snapshot, e.g. a
+            ``gancourse.viz.ToyRecorder`` that records the discriminator's field for a viewer.
 
     ``train`` can be called repeatedly and continues where it stopped; ``save`` and ``load``
     make a checkpoint that continues exactly as an uninterrupted run would (same device).
     """
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, data: torch.Tensor,
-                 config: TrainConfig | None = None, device: torch.device | str | None = None):
+                 config: TrainConfig | None = None, device: torch.device | str | None = None,
+                 on_snapshot: Callable[["Trainer"], None] | None = None):
         from gancourse.runtime import pick_device
 
         self.config = config or TrainConfig()
@@ -227,6 +232,7 @@ class Trainer:
         self.opt_g, self.opt_d = self._optimizers()
         self.rng = torch.Generator(device=self.device).manual_seed(cfg.seed)
         self.fixed_z = torch.randn(cfg.n_snapshot, self.latent_dim, device=self.device, generator=self.rng)
+        self.on_snapshot = on_snapshot
         self.step = 0  # generator updates done
         self.seconds = 0.0
         self.history = History()
@@ -401,7 +407,11 @@ class Trainer:
                         d_real=f"{means[2]:.2f}", d_fake=f"{means[3]:.2f}")
 
     def _snapshot(self) -> None:
-        self.history.snapshots.append((self.step, _to_uint8(self.sample())))
+        samples = self.sample()
+        stored = _to_uint8(samples) if samples.dim() == 4 else samples.detach().cpu()
+        self.history.snapshots.append((self.step, stored))
+        if self.on_snapshot is not None:
+            self.on_snapshot(self)
 
     # --- checkpoints ----------------------------------------------------------------------
 
