@@ -20,9 +20,10 @@ from torch import nn
 
 from gancourse import data as _data
 from gancourse import losses as _ref
+from gancourse import metrics as _metrics
 
 __all__ = [
-    "check_optimal_discriminator", "check_discriminator_loss", "check_generator_loss",
+    "check_value_estimate", "check_jensen_shannon", "check_optimal_discriminator", "check_discriminator_loss", "check_generator_loss",
     "check_critic_loss", "check_wgan_generator_loss", "check_gradient_penalty",
     "check_clip_weights", "check_train_step", "check_scale_to_tanh_range", "check_to_unit_range",
 ]
@@ -146,6 +147,66 @@ def _bce(logits, label: float):
 
 
 # --- theory --------------------------------------------------------------------------------
+
+def check_value_estimate(fn: Callable) -> None:
+    """Check ``fn(logits_real, logits_fake) -> scalar`` = mean log D(x) + mean log(1 - D(G(z)))."""
+    real, fake = _logits(7, 6), _logits(8, 10)
+    mistakes = {
+        "this is -V, the discriminator's *loss*. V itself is what the discriminator maximises: "
+        "the average log-probability it gives the right answer.": lambda r, f: _ref.discriminator_loss(r, f),
+        "the logits were used as if they were probabilities. D(x) = sigmoid(logit): take the log "
+        "of the probability.": lambda r, f: r.mean() + (1 - f).mean(),
+        "the log is missing: V averages log-probabilities, not probabilities.":
+            lambda r, f: torch.sigmoid(r).mean() + (1 - torch.sigmoid(f)).mean(),
+        "the fake term should score how sure D is that fakes are fake: log(1 - D(G(z))), "
+        "not log D(G(z)).": lambda r, f: -F.softplus(-r).mean() - F.softplus(-f).mean(),
+        "this sums over the samples; an expectation is estimated by a *mean*.":
+            lambda r, f: -F.softplus(-r).sum() - F.softplus(f).sum(),
+        "the two expectations are averaged; V is their sum.": lambda r, f: 0.5 * _ref.value_estimate(r, f),
+    }
+    extreme = [torch.tensor([100.0, -100.0]), torch.tensor([-100.0, 3.0])]
+    _check_loss(fn, _ref.value_estimate, [real, fake], mistakes, "your value_estimate", extreme,
+                "V is the expected log-probability D gives to 'real' on real data, plus the expected "
+                "log-probability it gives to 'fake' on generated data.")
+    _ok("value_estimate matches mean log D(x) + mean log(1 - D(G(z))), stable at ±100")
+
+
+def check_jensen_shannon(fn: Callable) -> None:
+    """Check ``fn(p, q) -> JSD(p || q)`` in nats for discrete distributions (may contain zeros)."""
+    what = "your jensen_shannon"
+    p = torch.tensor([0.5, 0.3, 0.2, 0.0], dtype=torch.float64)
+    q = torch.tensor([0.1, 0.2, 0.3, 0.4], dtype=torch.float64)
+    got = torch.as_tensor(_call(fn, p.clone(), q.clone(), what=what), dtype=torch.float64)
+    expected = _metrics.jensen_shannon(p, q)
+    if got.numel() != 1:
+        raise AssertionError(f"{what} returned shape {tuple(got.shape)}; the divergence is one number.")
+    if not torch.isfinite(got):
+        raise AssertionError(f"{what} returned {float(got)} when one distribution has a zero entry.\nHint: "
+                             f"a term p·log(p/m) with p = 0 is 0 (its limit), not 0·log 0 = nan: skip it.")
+    if not _close(got, expected, atol=1e-8):
+        m = (p + q) / 2
+        kl = lambda a, b: float((a[a > 0] * torch.log(a[a > 0] / b[a > 0])).sum())
+        q_safe = q.clamp_min(1e-300)
+        _fail(what, got, expected, {
+            "this is KL(p || q), which is asymmetric and unbounded. The JSD compares both p and q "
+            "to their average m = (p + q) / 2.": kl(p, q_safe),
+            "only KL(p || m) is there; the JSD is symmetric, so q contributes too.": kl(p, m),
+            "the ½ in front of each KL term is missing (the JSD of disjoint distributions is log 2).":
+                kl(p, m) + kl(q, m),
+            "this is in bits (log base 2); the course works in nats (natural log), like the log 4 "
+            "in C(G) = -log 4 + 2 JSD.": (0.5 * kl(p, m) + 0.5 * kl(q, m)) / math.log(2),
+        }, "JSD(p || q) = ½ KL(p || m) + ½ KL(q || m) with m the average of p and q.")
+    disjoint = torch.as_tensor(_call(fn, torch.tensor([0.5, 0.5, 0.0, 0.0], dtype=torch.float64),
+                                     torch.tensor([0.0, 0.0, 0.3, 0.7], dtype=torch.float64), what=what),
+                               dtype=torch.float64)
+    if not _close(disjoint, math.log(2), atol=1e-8):
+        raise AssertionError(f"{what} gave {float(disjoint):.6g} for distributions with disjoint supports; "
+                             f"the JSD is then at its maximum, log 2 = {math.log(2):.6g}.")
+    same = torch.as_tensor(_call(fn, q.clone(), q.clone(), what=what), dtype=torch.float64)
+    if not _close(same, 0.0, atol=1e-10):
+        raise AssertionError(f"{what} should be 0 for identical distributions, got {float(same):.6g}.")
+    _ok("jensen_shannon matches ½ KL(p || m) + ½ KL(q || m): 0 for p = q, log 2 for disjoint supports")
+
 
 def check_optimal_discriminator(fn: Callable) -> None:
     """Check ``fn(p_data, p_g) -> D*`` on densities evaluated at the same points (lesson 01)."""

@@ -12,10 +12,21 @@ import torch.nn.functional as F
 from torch import nn
 
 __all__ = [
-    "discriminator_loss", "generator_loss", "critic_loss", "wgan_generator_loss",
+    "value_estimate", "discriminator_loss", "generator_loss", "critic_loss", "wgan_generator_loss",
     "gradient_penalty", "clip_weights_", "hinge_discriminator_loss", "hinge_generator_loss",
     "optimal_discriminator",
 ]
+
+
+def value_estimate(logits_real: torch.Tensor, logits_fake: torch.Tensor) -> torch.Tensor:
+    """Monte Carlo estimate of the GAN value function from logits (Goodfellow et al. 2014, eq. 1):
+
+        V(D, G) ≈ mean log D(x) + mean log(1 - D(G(z))),  D = sigmoid(logit)
+
+    computed as ``-softplus(-t)`` and ``-softplus(t)`` so it stays finite for logits of +-100.
+    The discriminator maximises it; :func:`discriminator_loss` is its negative. Lesson 01.
+    """
+    return -F.softplus(-logits_real).mean() - F.softplus(logits_fake).mean()
 
 
 def discriminator_loss(logits_real: torch.Tensor, logits_fake: torch.Tensor) -> torch.Tensor:

@@ -37,10 +37,11 @@ class TrainConfig:
     loss: str = "non-saturating"  # one of LOSSES
     batch_size: int = 128
     n_critic: int = 1  # discriminator/critic updates per generator update (WGAN: 5)
-    optimizer: str = "adam"  # "adam" or "rmsprop" (WGAN with clipping)
+    optimizer: str = "adam"  # "adam", "rmsprop" (WGAN with clipping) or "sgd" (lesson 01)
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)  # Adam only
+    momentum: float = 0.0  # SGD only
     clip_value: float = 0.01  # "wgan-clip": critic weights clamped to [-c, c]
     gp_weight: float = 10.0  # "wgan-gp": λ
     grad_clip_norm: float | None = None  # clip each network's update to this global norm
@@ -55,8 +56,8 @@ class TrainConfig:
     def __post_init__(self):
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; choose one of {LOSSES}")
-        if self.optimizer not in ("adam", "rmsprop"):
-            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose 'adam' or 'rmsprop'")
+        if self.optimizer not in ("adam", "rmsprop", "sgd"):
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose 'adam', 'rmsprop' or 'sgd'")
         for name in ("batch_size", "n_critic", "log_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
@@ -205,6 +206,9 @@ class Trainer:
         device: where to train; from ``gancourse.runtime.pick_device()`` when ``None``.
         on_snapshot: called with the trainer after every snapshot, e.g. a
             ``gancourse.viz.ToyRecorder`` that records the discriminator's field for a viewer.
+        discriminator_loss, generator_loss: replace the configured family's losses with your
+            own: ``f(scores_real, scores_fake)`` and ``f(scores_fake)`` (an exercise's answer, or
+            a deliberately wrong loss to see what it does). They are not saved in checkpoints.
 
     ``train`` can be called repeatedly and continues where it stopped; ``save`` and ``load``
     make a checkpoint that continues exactly as an uninterrupted run would (same device).
@@ -212,7 +216,8 @@ class Trainer:
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, data: torch.Tensor,
                  config: TrainConfig | None = None, device: torch.device | str | None = None,
-                 on_snapshot: Callable[["Trainer"], None] | None = None):
+                 on_snapshot: Callable[["Trainer"], None] | None = None,
+                 discriminator_loss: Callable | None = None, generator_loss: Callable | None = None):
         from gancourse.runtime import pick_device
 
         self.config = config or TrainConfig()
@@ -233,6 +238,7 @@ class Trainer:
         self.rng = torch.Generator(device=self.device).manual_seed(cfg.seed)
         self.fixed_z = torch.randn(cfg.n_snapshot, self.latent_dim, device=self.device, generator=self.rng)
         self.on_snapshot = on_snapshot
+        self.custom_loss_d, self.custom_loss_g = discriminator_loss, generator_loss
         self.step = 0  # generator updates done
         self.seconds = 0.0
         self.history = History()
@@ -242,8 +248,10 @@ class Trainer:
         fused = {"fused": True} if self.device.type == "cuda" else {}
         if cfg.optimizer == "adam":
             make = lambda params, lr: torch.optim.Adam(params, lr=lr, betas=cfg.betas, **fused)
-        else:
+        elif cfg.optimizer == "rmsprop":
             make = lambda params, lr: torch.optim.RMSprop(params, lr=lr)
+        else:
+            make = lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=cfg.momentum)
         return make(self.generator.parameters(), cfg.lr_g), make(self.discriminator.parameters(), cfg.lr_d)
 
     # --- one step -------------------------------------------------------------------------
@@ -261,6 +269,8 @@ class Trainer:
 
     def _loss_d(self, scores_real, scores_fake, x_real, x_fake) -> torch.Tensor:
         loss = self.config.loss
+        if self.custom_loss_d is not None:
+            return self.custom_loss_d(scores_real, scores_fake)
         if loss in ("minimax", "non-saturating"):
             return losses.discriminator_loss(scores_real, scores_fake)
         if loss == "hinge":
@@ -271,8 +281,14 @@ class Trainer:
                 self.discriminator, x_real, x_fake, generator=self.rng)
         return value
 
+    def loss_g(self, scores_fake) -> torch.Tensor:
+        """The generator's loss on the discriminator's scores for generated samples."""
+        return self._loss_g(scores_fake)
+
     def _loss_g(self, scores_fake) -> torch.Tensor:
         loss = self.config.loss
+        if self.custom_loss_g is not None:
+            return self.custom_loss_g(scores_fake)
         if loss in ("minimax", "non-saturating"):
             return losses.generator_loss(scores_fake, saturating=loss == "minimax")
         if loss == "hinge":

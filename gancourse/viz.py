@@ -293,7 +293,7 @@ class ToyRecorder:
             arrows = None
             if len(axes) == 2 and self.n_arrows:
                 x = points[: self.n_arrows].to(device).requires_grad_(True)
-                loss_g = trainer._loss_g(discriminator(x).float())
+                loss_g = trainer.loss_g(discriminator(x).float())
                 (grad,) = torch.autograd.grad(loss_g, x)
                 arrows = (x.detach().cpu(), -grad.cpu())  # the direction G's update moves them
         finally:

@@ -376,3 +376,43 @@ def test_scale_to_tanh_range_rejects(wrong, words):
 def test_to_unit_range_rejects():
     reject(checks.check_to_unit_range, lambda x: (x + 1) / 2, "clamp")
     reject(checks.check_to_unit_range, lambda x: x.clamp(0, 1), "rescaling")
+
+
+# --- value function and JSD (lesson 01) ----------------------------------------------------
+
+def test_value_estimate_and_jsd_accept(capsys):
+    checks.check_value_estimate(lambda r, f: F.logsigmoid(r).mean() + F.logsigmoid(-f).mean())
+
+    def jsd(p, q):
+        m = (p + q) / 2
+        kl = lambda a: torch.where(a > 0, a * torch.log(a / m), torch.zeros_like(a)).sum()
+        return 0.5 * kl(p) + 0.5 * kl(q)
+    checks.check_jensen_shannon(jsd)
+    assert capsys.readouterr().out.count("✔") == 2
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda r, f: -(F.logsigmoid(r).mean() + F.logsigmoid(-f).mean()), ["loss"]),
+    (lambda r, f: torch.sigmoid(r).mean() + (1 - torch.sigmoid(f)).mean(), ["log is missing"]),
+    (lambda r, f: torch.log(torch.sigmoid(r)).mean() + torch.log(1 - torch.sigmoid(f)).mean(), ["stable"]),
+    (lambda r, f: F.logsigmoid(r).sum() + F.logsigmoid(-f).sum(), ["mean"]),
+    (lambda r, f: F.logsigmoid(r).mean() + F.logsigmoid(f).mean(), ["log(1 - D(G(z)))"]),
+])
+def test_value_estimate_rejects(wrong, words):
+    reject(checks.check_value_estimate, wrong, *words)
+
+
+def kl(a, b):
+    return (a * torch.log(a / b)).nansum()
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda p, q: kl(p, q), ["KL(p || q)"]),
+    (lambda p, q: kl(p, (p + q) / 2), ["only KL(p || m)"]),
+    (lambda p, q: kl(p, (p + q) / 2) + kl(q, (p + q) / 2), ["½"]),
+    (lambda p, q: (0.5 * kl(p, (p + q) / 2) + 0.5 * kl(q, (p + q) / 2)) / torch.log(torch.tensor(2.0)), ["bits"]),
+    (lambda p, q: 0.5 * (p * torch.log(p / ((p + q) / 2))).sum() + 0.5 * (q * torch.log(q / ((p + q) / 2))).sum(),
+     ["nan"]),
+])
+def test_jensen_shannon_rejects(wrong, words):
+    reject(checks.check_jensen_shannon, wrong, *words)

@@ -97,3 +97,8 @@ def test_clip_weights_clamps_every_parameter():
 def test_optimal_discriminator():
     p_data, p_g = torch.tensor([0.2, 0.0, 0.0, 1.0]), torch.tensor([0.2, 0.5, 0.0, 3.0])
     assert losses.optimal_discriminator(p_data, p_g).tolist() == [0.5, 0.0, 0.5, 0.25]
+
+
+def test_value_estimate_is_minus_the_discriminator_loss():
+    real, fake = torch.tensor([2.0, -1.0, 0.3]), torch.tensor([0.5, -3.0])
+    torch.testing.assert_close(losses.value_estimate(real, fake), -losses.discriminator_loss(real, fake))

@@ -83,3 +83,10 @@ def test_reference_distances(mnist_root):
     noise_report = metrics.judge_report(noise, judge, real)
     assert report["frechet_distance"] < 5 and noise_report["frechet_distance"] > 100
     assert report["kl_to_uniform"] < 0.01 and report["confident_share"] > 0.95
+
+
+def test_jensen_shannon_bounds_and_symmetry():
+    p, q = torch.tensor([0.2, 0.8, 0.0]), torch.tensor([0.5, 0.25, 0.25])
+    assert metrics.jensen_shannon(p, q) == pytest.approx(metrics.jensen_shannon(q, p).item())
+    assert 0 < metrics.jensen_shannon(p, q) < math.log(2)
+    assert metrics.jensen_shannon(torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])) == pytest.approx(math.log(2))

@@ -142,3 +142,26 @@ def test_bad_config_is_refused():
         TrainConfig(loss="wasserstein")
     with pytest.raises(ValueError, match="batch_size"):
         TrainConfig(batch_size=0)
+
+
+def test_custom_losses_replace_the_configured_ones():
+    calls = []
+
+    def my_loss_d(real, fake):
+        calls.append("d")
+        return torch.nn.functional.softplus(-real).mean() + torch.nn.functional.softplus(fake).mean()
+
+    def my_loss_g(fake):
+        calls.append("g")
+        return -fake.mean()
+    generator, discriminator = small_mlp()
+    trainer = Trainer(generator, discriminator, fake_images(), TrainConfig(batch_size=8, log_every=1), "cpu",
+                      discriminator_loss=my_loss_d, generator_loss=my_loss_g)
+    history = trainer.train(2, progress=False)
+    assert calls == ["d", "g", "d", "g"] and all(torch.isfinite(torch.tensor(r["loss_g"])) for r in history.rows)
+
+
+def test_sgd_optimizer():
+    generator, discriminator = small_mlp()
+    trainer = Trainer(generator, discriminator, fake_images(), TrainConfig(optimizer="sgd", momentum=0.5), "cpu")
+    assert isinstance(trainer.opt_g, torch.optim.SGD) and trainer.opt_g.defaults["momentum"] == 0.5
