@@ -9,7 +9,7 @@ as an ``AssertionError`` naming the exception and the line, never as a bare trac
 """
 from __future__ import annotations
 
-import copy
+import functools
 import math
 import traceback
 from typing import Callable
@@ -32,6 +32,20 @@ RTOL, ATOL = 1e-4, 1e-5
 
 
 # --- shared helpers ------------------------------------------------------------------------
+
+def _learner_facing(check: Callable) -> Callable:
+    """Re-raise a check's AssertionError from one short frame, so a learner sees their cell's
+    line and the hint, not the check's internals (IPython always shows the raising frame)."""
+    @functools.wraps(check)
+    def wrapper(*args, **kwargs):
+        __tracebackhide__ = True  # noqa: F841 — pytest hides this frame; IPython shows its last lines
+        try:
+            return check(*args, **kwargs)
+        except AssertionError as error:
+            # Your answer did not pass this check. The message below says what looks wrong.
+            raise AssertionError(str(error)) from None
+    return wrapper
+
 
 def _call(fn: Callable, *args, what: str):
     """Call the learner's function; turn any crash into an AssertionError with its location."""
@@ -148,6 +162,7 @@ def _bce(logits, label: float):
 
 # --- theory --------------------------------------------------------------------------------
 
+@_learner_facing
 def check_value_estimate(fn: Callable) -> None:
     """Check ``fn(logits_real, logits_fake) -> scalar`` = mean log D(x) + mean log(1 - D(G(z)))."""
     real, fake = _logits(7, 6), _logits(8, 10)
@@ -171,6 +186,7 @@ def check_value_estimate(fn: Callable) -> None:
     _ok("value_estimate matches mean log D(x) + mean log(1 - D(G(z))), stable at ±100")
 
 
+@_learner_facing
 def check_jensen_shannon(fn: Callable) -> None:
     """Check ``fn(p, q) -> JSD(p || q)`` in nats for discrete distributions (may contain zeros)."""
     what = "your jensen_shannon"
@@ -208,6 +224,7 @@ def check_jensen_shannon(fn: Callable) -> None:
     _ok("jensen_shannon matches ½ KL(p || m) + ½ KL(q || m): 0 for p = q, log 2 for disjoint supports")
 
 
+@_learner_facing
 def check_optimal_discriminator(fn: Callable) -> None:
     """Check ``fn(p_data, p_g) -> D*`` on densities evaluated at the same points (lesson 01)."""
     what = "your optimal_discriminator"
@@ -236,6 +253,7 @@ def check_optimal_discriminator(fn: Callable) -> None:
 
 # --- GAN losses ----------------------------------------------------------------------------
 
+@_learner_facing
 def check_discriminator_loss(fn: Callable) -> None:
     """Check ``fn(logits_real, logits_fake) -> scalar`` = BCE(D(x), 1) + BCE(D(G(z)), 0)."""
     real, fake = _logits(1, 6), _logits(2, 10)  # different batch sizes on purpose
@@ -271,6 +289,7 @@ def check_discriminator_loss(fn: Callable) -> None:
     _ok("discriminator_loss matches BCE(D(x), 1) + BCE(D(G(z)), 0): value, gradients, stable at ±100")
 
 
+@_learner_facing
 def check_generator_loss(fn: Callable, saturating: bool = False) -> None:
     """Check ``fn(logits_fake) -> scalar``: non-saturating ``BCE(D(G(z)), 1)`` (default) or
     saturating ``mean log(1 - sigmoid(D(G(z))))`` when ``saturating=True``."""
@@ -316,6 +335,7 @@ def check_generator_loss(fn: Callable, saturating: bool = False) -> None:
 
 # --- WGAN ----------------------------------------------------------------------------------
 
+@_learner_facing
 def check_critic_loss(fn: Callable) -> None:
     """Check ``fn(scores_real, scores_fake) -> scalar`` = mean f(G(z)) - mean f(x) (lesson 05)."""
     real, fake = _logits(4, 6, 3.0), _logits(5, 10, 3.0)
@@ -336,6 +356,7 @@ def check_critic_loss(fn: Callable) -> None:
     _ok("critic_loss matches mean f(G(z)) - mean f(x): value and gradients")
 
 
+@_learner_facing
 def check_wgan_generator_loss(fn: Callable) -> None:
     """Check ``fn(scores_fake) -> scalar`` = -mean f(G(z)) (lesson 05)."""
     fake = _logits(6, 12, 3.0)
@@ -372,6 +393,7 @@ class _QuadraticCritic(nn.Module):
         return 0.5 * x.pow(2).flatten(1).sum(1)  # (B,)
 
 
+@_learner_facing
 def check_gradient_penalty(fn: Callable) -> None:
     """Check ``fn(critic, real, fake) -> scalar`` = mean (||grad f(x_hat)||₂ - 1)², x_hat random
     interpolates with one eps per sample, differentiable with respect to the critic (lesson 05)."""
@@ -443,6 +465,7 @@ def check_gradient_penalty(fn: Callable) -> None:
         "and its gradient reaches the critic")
 
 
+@_learner_facing
 def check_clip_weights(fn: Callable) -> None:
     """Check ``fn(module, c) -> None`` clamps every parameter to [-c, c] in place (lesson 05)."""
     what = "your clip_weights"
@@ -579,6 +602,7 @@ def _instrument(generator, discriminator, opt_g, opt_d, probes: dict) -> None:
     opt_d.step, opt_g.step = d_step, g_step
 
 
+@_learner_facing
 def check_train_step(fn: Callable) -> None:
     """Check ``fn(generator, discriminator, opt_g, opt_d, x_real, z) -> (loss_d, loss_g)``.
 
@@ -656,6 +680,7 @@ def _pixels() -> torch.Tensor:
     return pixels
 
 
+@_learner_facing
 def check_scale_to_tanh_range(fn: Callable) -> None:
     """Check ``fn(pixels_uint8) -> float32 images in [-1, 1]`` (0 -> -1, 255 -> 1)."""
     what = "your scale_to_tanh_range"
@@ -685,6 +710,7 @@ def check_scale_to_tanh_range(fn: Callable) -> None:
     _ok("scale_to_tanh_range maps 0..255 to [-1, 1] in float32")
 
 
+@_learner_facing
 def check_to_unit_range(fn: Callable) -> None:
     """Check ``fn(images) -> images in [0, 1]``: the inverse of scaling to [-1, 1], clamped."""
     what = "your to_unit_range"
