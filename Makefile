@@ -17,6 +17,7 @@ help:
 	@echo "make test   set up .venv and run every test (GANCOURSE_QUICK=1)"
 	@echo "make exercises        regenerate exercises/ from solutions/"
 	@echo "make clean-notebooks  strip outputs and widget state from all notebooks"
+	@echo "make benchmark        training speed: gancourse's loop against a plain PyTorch loop"
 
 setup: $(STAMP)
 
@@ -35,6 +36,9 @@ test: setup
 
 exercises: setup
 	$(BIN)/python -m gancourse.exercises solutions/ exercises/
+
+benchmark: setup
+	$(BIN)/python benchmarks/bench_training.py --json benchmarks/latest.json
 
 clean-notebooks: setup
 	$(BIN)/nbstripout notebooks/*.ipynb solutions/*.ipynb exercises/*.ipynb

@@ -26,6 +26,7 @@ __all__ = [
     "check_value_estimate", "check_jensen_shannon", "check_optimal_discriminator", "check_discriminator_loss", "check_generator_loss",
     "check_critic_loss", "check_wgan_generator_loss", "check_gradient_penalty",
     "check_clip_weights", "check_train_step", "check_scale_to_tanh_range", "check_to_unit_range",
+    "check_generator_spec", "check_discriminator_spec", "check_sample_images", "check_digit_histogram",
 ]
 
 RTOL, ATOL = 1e-4, 1e-5
@@ -728,3 +729,144 @@ def check_to_unit_range(fn: Callable) -> None:
         raise AssertionError(f"{what} maps {images.tolist()[0]} to {got.tolist()[0]}; expected "
                              f"{expected.tolist()[0]}.\nHint: {hint}")
     _ok("to_unit_range maps [-1, 1] back to [0, 1] and clamps overshoot")
+
+
+# --- networks and sampling (lesson 02) -----------------------------------------------------
+
+def _n_params(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+@_learner_facing
+def check_generator_spec(generator: nn.Module, latent_dim: int = 64, n_params: int = 550_416,
+                         image_shape: tuple[int, int, int] = (1, 28, 28)) -> None:
+    """Check a generator instance: z (B, latent_dim) -> images (B, *image_shape) in [-1, 1] from
+    ``tanh``, with the specified number of parameters (lesson 02's spec by default)."""
+    what = "your generator"
+    if not isinstance(generator, nn.Module):
+        raise AssertionError(f"{what} should be an nn.Module instance (did you pass the class? call it).")
+    torch.manual_seed(0)
+    z = torch.randn(16, latent_dim) * 3  # large inputs drive the output to its range's edges
+    out = _call(generator, z, what=what)
+    if not torch.is_tensor(out) or tuple(out.shape) != (16, *image_shape):
+        shape = tuple(out.shape) if torch.is_tensor(out) else type(out).__name__
+        raise AssertionError(f"{what} maps z of shape (16, {latent_dim}) to {shape}; expected "
+                             f"{(16, *image_shape)}.\nHint: reshape the last layer's output with "
+                             f".view(-1, *{image_shape}).")
+    if out.min() < -1 - 1e-6 or out.max() > 1 + 1e-6:
+        raise AssertionError(f"{what}'s outputs range over [{out.min():.2f}, {out.max():.2f}]; the data "
+                             f"is in [-1, 1].\nHint: end the generator with nn.Tanh().")
+    if out.min() >= 0:
+        raise AssertionError(f"{what} never outputs a negative value: it ends in a sigmoid (range [0, 1]) "
+                             f"while the data is in [-1, 1].\nHint: end the generator with nn.Tanh().")
+    got = _n_params(generator)
+    if got != n_params:
+        raise AssertionError(f"{what} has {got:,} parameters; the spec gives {n_params:,}.\nHint: check "
+                             f"the layer sizes ({latent_dim} -> hidden layers -> "
+                             f"{math.prod(image_shape)}) and that every Linear layer keeps its bias.")
+    _ok(f"generator: (B, {latent_dim}) -> (B, {', '.join(map(str, image_shape))}) in [-1, 1], "
+        f"{n_params:,} parameters")
+
+
+@_learner_facing
+def check_discriminator_spec(discriminator: nn.Module, n_params: int = 533_505,
+                             image_shape: tuple[int, int, int] = (1, 28, 28)) -> None:
+    """Check a discriminator instance: images (B, *image_shape) -> one raw logit per image, with
+    the specified number of parameters (lesson 02's spec by default)."""
+    what = "your discriminator"
+    if not isinstance(discriminator, nn.Module):
+        raise AssertionError(f"{what} should be an nn.Module instance (did you pass the class? call it).")
+    torch.manual_seed(0)
+    x = torch.rand(16, *image_shape) * 2 - 1
+    discriminator.eval()
+    try:
+        out = _call(discriminator, x, what=what)
+        with torch.no_grad():
+            big = discriminator(x * 50)  # push the logits far from 0
+    finally:
+        discriminator.train()
+    if not torch.is_tensor(out) or tuple(out.shape) not in ((16,), (16, 1)):
+        shape = tuple(out.shape) if torch.is_tensor(out) else type(out).__name__
+        raise AssertionError(f"{what} maps 16 images to {shape}; expected one score per image, (16,) "
+                             f"or (16, 1).\nHint: flatten the image first (nn.Flatten()) and end with "
+                             f"a Linear layer with 1 output.")
+    if big.min() >= 0 and big.max() <= 1:
+        raise AssertionError(f"{what}'s outputs stay in [0, 1] even for extreme inputs: it ends in a "
+                             f"sigmoid.\nHint: return raw logits (no sigmoid); the loss "
+                             f"binary_cross_entropy_with_logits applies the sigmoid stably.")
+    got = _n_params(discriminator)
+    if got != n_params:
+        raise AssertionError(f"{what} has {got:,} parameters; the spec gives {n_params:,}.\nHint: check "
+                             f"the layer sizes ({math.prod(image_shape)} -> hidden layers -> 1).")
+    _ok(f"discriminator: (B, {', '.join(map(str, image_shape))}) -> one logit per image, {n_params:,} parameters")
+
+
+class _BatchNormGenerator(nn.Module):
+    """A tiny generator with BatchNorm, to see whether sampling uses eval mode."""
+
+    def __init__(self):
+        super().__init__()
+        self.latent_dim = 8
+        self.net = nn.Sequential(nn.Linear(8, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 784), nn.Tanh())
+
+    def forward(self, z):
+        return self.net(z).view(-1, 1, 28, 28)
+
+
+@_learner_facing
+def check_sample_images(fn: Callable) -> None:
+    """Check ``fn(generator, n) -> images (n, 1, 28, 28)``: fresh noise, eval mode, no gradients,
+    and the generator left in the mode it was in."""
+    what = "your sample_images"
+    torch.manual_seed(0)
+    generator = _BatchNormGenerator()
+    generator(torch.randn(64, 8))  # give BatchNorm some running statistics
+    stats = generator.net[1].running_mean.clone()
+    generator.train()
+    images = _call(fn, generator, 10, what=what)
+    if not torch.is_tensor(images) or tuple(images.shape) != (10, 1, 28, 28):
+        shape = tuple(images.shape) if torch.is_tensor(images) else type(images).__name__
+        raise AssertionError(f"{what}(generator, 10) returned {shape}; expected (10, 1, 28, 28).\nHint: draw "
+                             f"z of shape (n, generator.latent_dim) and pass it through the generator.")
+    if images.requires_grad:
+        raise AssertionError(f"{what} returned images that track gradients.\nHint: sample under "
+                             f"torch.no_grad(): nothing is being trained, and it saves memory.")
+    if not torch.equal(generator.net[1].running_mean, stats):
+        raise AssertionError(f"{what} changed the generator's BatchNorm statistics: it sampled in training "
+                             f"mode.\nHint: call generator.eval() before sampling (BatchNorm then uses its "
+                             f"running statistics), and generator.train() afterwards.")
+    if not generator.training:
+        raise AssertionError(f"{what} left the generator in eval mode.\nHint: put it back with "
+                             f"generator.train() after sampling, or training would go on in eval mode.")
+    if torch.allclose(images[0], images[1]):
+        raise AssertionError(f"{what} returned the same image twice.\nHint: draw a different z for every "
+                             f"sample: torch.randn(n, latent_dim).")
+    again = _call(fn, generator, 10, what=what)
+    if torch.allclose(images, again):
+        raise AssertionError(f"{what} returns the same images on every call.\nHint: draw fresh noise each "
+                             f"call instead of reusing a fixed z.")
+    _ok("sample_images: fresh noise, eval mode, no gradients, the generator's mode restored")
+
+
+@_learner_facing
+def check_digit_histogram(fn: Callable) -> None:
+    """Check ``fn(judge, images) -> (10,)`` share of images the judge assigns to each digit."""
+    what = "your digit_histogram"
+    judge = _metrics.load_judge()
+    gen = torch.Generator().manual_seed(0)
+    images = (torch.rand(300, 1, 28, 28, generator=gen) * 2 - 1) * torch.linspace(0.1, 1, 300).view(-1, 1, 1, 1)
+    _, probs = judge.embed(images)
+    expected = _metrics.digit_histogram(probs)
+    got = _call(fn, judge, images.clone(), what=what)
+    got = torch.as_tensor(got, dtype=torch.float64)
+    if got.shape != (10,):
+        raise AssertionError(f"{what} returned shape {tuple(got.shape)}; expected (10,), one share per "
+                             f"digit.\nHint: torch.bincount(..., minlength=10) counts digits that never "
+                             f"appear as 0.")
+    if not _close(got, expected, atol=1e-6):
+        _fail(what, got, expected, {
+            "these are counts; divide by the number of images to get shares.": expected * len(images),
+            "this averages the judge's probabilities; the histogram counts each image once, for its most "
+            "likely digit (argmax).": probs.double().mean(0),
+        }, "classify each image (argmax of the judge's logits), then count each digit's share.")
+    _ok("digit_histogram: the share of images the judge assigns to each digit")

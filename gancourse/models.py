@@ -115,17 +115,20 @@ class ToyDiscriminator(nn.Module):
 class MLPGenerator(nn.Module):
     """Fully connected generator: z (B, latent_dim) -> images (B, C, H, W) in [-1, 1].
 
-    Lesson 02. Hidden layers use LeakyReLU(0.2); the output is ``tanh`` to match the data range.
+    Lesson 02. Hidden layers use LeakyReLU(0.2), optionally after BatchNorm (``batchnorm=True``);
+    the output is ``tanh`` to match the data range.
     """
 
     def __init__(self, latent_dim: int = 64, hidden: tuple[int, ...] = (256, 512),
-                 image_shape: tuple[int, int, int] = (1, 28, 28)):
+                 image_shape: tuple[int, int, int] = (1, 28, 28), batchnorm: bool = False):
         super().__init__()
         self.latent_dim, self.image_shape = latent_dim, tuple(image_shape)
         layers: list[nn.Module] = []
         width = latent_dim
         for size in hidden:
-            layers += [nn.Linear(width, size), nn.LeakyReLU(0.2)]
+            layers += [nn.Linear(width, size, bias=not batchnorm)]
+            layers += [nn.BatchNorm1d(size)] if batchnorm else []
+            layers += [nn.LeakyReLU(0.2)]
             width = size
         layers += [nn.Linear(width, math.prod(image_shape)), nn.Tanh()]
         self.net = nn.Sequential(*layers)
@@ -137,12 +140,14 @@ class MLPGenerator(nn.Module):
 class MLPDiscriminator(nn.Module):
     """Fully connected discriminator: images (B, C, H, W) -> logits (B,).
 
-    Lesson 02. ``norm="spectral"`` turns it into a spectrally normalised critic (lesson 05);
-    ``"batch"`` is not offered here (the MLP discriminator trains well without it).
+    Lesson 02. ``dropout`` after each hidden activation makes the discriminator's job noisier,
+    which keeps it from overpowering the generator. ``norm="spectral"`` turns it into a
+    spectrally normalised critic (lesson 05); ``"batch"`` is not offered here.
     """
 
     def __init__(self, hidden: tuple[int, ...] = (512, 256),
-                 image_shape: tuple[int, int, int] = (1, 28, 28), norm: str = "none"):
+                 image_shape: tuple[int, int, int] = (1, 28, 28), norm: str = "none",
+                 dropout: float = 0.0):
         super().__init__()
         if norm not in ("none", "spectral"):
             raise ValueError(f"MLPDiscriminator supports norm 'none' or 'spectral', not {norm!r}")
@@ -151,6 +156,7 @@ class MLPDiscriminator(nn.Module):
         width = math.prod(image_shape)
         for size in hidden:
             layers += [wrap(nn.Linear(width, size)), nn.LeakyReLU(0.2)]
+            layers += [nn.Dropout(dropout)] if dropout > 0 else []
             width = size
         layers.append(wrap(nn.Linear(width, 1)))
         self.net = nn.Sequential(*layers)

@@ -304,18 +304,31 @@ class Trainer:
             return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
         return None
 
-    def _one_step(self, want_norms: bool) -> torch.Tensor:
+    def step_with(self, x_real: torch.Tensor, z: torch.Tensor) -> dict:
+        """One training step on a given real batch and noise (``n_critic`` must be 1); returns
+        the step's losses and D outputs as floats. ``train`` draws both from the trainer's own
+        random generator; this is for comparing the loop with a step written by hand."""
+        if self.config.n_critic != 1:
+            raise ValueError("step_with takes one batch; it needs n_critic = 1")
+        self.generator.train()
+        self.discriminator.train()
+        values = self._one_step(want_norms=True, batch=(x_real.to(self.device), z.to(self.device)))
+        self.step += 1
+        return dict(zip(("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g"),
+                        values.tolist()))
+
+    def _one_step(self, want_norms: bool, batch: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
         """n_critic discriminator updates, then one generator update. Returns a device tensor
         [loss_d, loss_g, d_real, d_fake, grad_norm_d, grad_norm_g] (norms NaN when not asked)."""
         cfg, G, D = self.config, self.generator, self.discriminator
         critic = cfg.loss in _CRITIC_LOSSES
         D.requires_grad_(True)
         for i in range(cfg.n_critic):
-            x_real = self._real_batch()
+            x_real, z = batch if batch is not None else (self._real_batch(), self._sample_z(cfg.batch_size))
             last = i == cfg.n_critic - 1
             with self._autocast():
                 with torch.set_grad_enabled(last):  # keep G's graph only for the G step's reuse
-                    x_fake = G(self._sample_z(cfg.batch_size))
+                    x_fake = G(z)
                 scores_real = D(x_real).float()
                 scores_fake = D(x_fake.detach()).float()
             loss_d = self._loss_d(scores_real, scores_fake, x_real, x_fake)
@@ -423,11 +436,14 @@ class Trainer:
                         d_real=f"{means[2]:.2f}", d_fake=f"{means[3]:.2f}")
 
     def _snapshot(self) -> None:
+        start = time.perf_counter()
         samples = self.sample()
         stored = _to_uint8(samples) if samples.dim() == 4 else samples.detach().cpu()
         self.history.snapshots.append((self.step, stored))
         if self.on_snapshot is not None:
             self.on_snapshot(self)
+        if hasattr(self, "_clock"):  # snapshots and hooks are not training time
+            self._clock += time.perf_counter() - start
 
     # --- checkpoints ----------------------------------------------------------------------
 

@@ -416,3 +416,137 @@ def kl(a, b):
 ])
 def test_jensen_shannon_rejects(wrong, words):
     reject(checks.check_jensen_shannon, wrong, *words)
+
+
+# --- networks, sampling and the judge (lesson 02) ------------------------------------------
+
+def spec_generator(last=nn.Tanh, hidden=(256, 512), bias=True):
+    layers, width = [], 64
+    for size in hidden:
+        layers += [nn.Linear(width, size, bias=bias), nn.LeakyReLU(0.2)]
+        width = size
+    layers += [nn.Linear(width, 784), last(), nn.Unflatten(1, (1, 28, 28))]
+    return nn.Sequential(*layers)
+
+
+def spec_discriminator(sigmoid=False, hidden=(512, 256)):
+    layers, width = [nn.Flatten()], 784
+    for size in hidden:
+        layers += [nn.Linear(width, size), nn.LeakyReLU(0.2)]
+        width = size
+    layers += [nn.Linear(width, 1)] + ([nn.Sigmoid()] if sigmoid else [])
+    return nn.Sequential(*layers)
+
+
+def test_spec_checks_accept(capsys):
+    checks.check_generator_spec(spec_generator())
+    checks.check_discriminator_spec(spec_discriminator())
+    assert capsys.readouterr().out.count("✔") == 2
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (spec_generator(last=nn.Sigmoid), ["tanh"]),
+    (spec_generator(last=nn.Identity), ["tanh"]),
+    (spec_generator(hidden=(256, 256)), ["parameters"]),
+    (spec_generator(bias=False), ["bias"]),
+    (nn.Sequential(nn.Linear(64, 784), nn.Tanh()), ["shape"]),
+    (spec_generator, ["instance"]),
+])
+def test_generator_spec_rejects(wrong, words):
+    reject(checks.check_generator_spec, wrong, *words)
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (spec_discriminator(sigmoid=True), ["sigmoid"]),
+    (spec_discriminator(hidden=(256, 256)), ["parameters"]),
+    (nn.Sequential(nn.Flatten(), nn.Linear(784, 2)), ["one score per image"]),
+])
+def test_discriminator_spec_rejects(wrong, words):
+    reject(checks.check_discriminator_spec, wrong, *words)
+
+
+def sample_correct(generator, n):
+    generator.eval()
+    with torch.no_grad():
+        images = generator(torch.randn(n, generator.latent_dim))
+    generator.train()
+    return images
+
+
+FIXED_Z = torch.randn(10, 8)
+
+
+def sample_train_mode(generator, n):
+    with torch.no_grad():
+        return generator(torch.randn(n, generator.latent_dim))
+
+
+def sample_with_grad(generator, n):
+    generator.eval()
+    images = generator(torch.randn(n, generator.latent_dim))
+    generator.train()
+    return images
+
+
+def sample_stays_eval(generator, n):
+    generator.eval()
+    with torch.no_grad():
+        return generator(torch.randn(n, generator.latent_dim))
+
+
+def sample_fixed(generator, n):
+    generator.eval()
+    with torch.no_grad():
+        images = generator(FIXED_Z[:n])
+    generator.train()
+    return images
+
+
+def sample_one_z(generator, n):
+    generator.eval()
+    with torch.no_grad():
+        images = generator(torch.randn(1, generator.latent_dim).repeat(n, 1))
+    generator.train()
+    return images
+
+
+def test_sample_images_accepts(capsys):
+    checks.check_sample_images(sample_correct)
+    assert "✔" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (sample_train_mode, ["eval"]),
+    (sample_with_grad, ["no_grad"]),
+    (sample_stays_eval, ["generator.train()"]),
+    (sample_fixed, ["fresh noise"]),
+    (sample_one_z, ["same image twice"]),
+    (lambda g, n: g(torch.randn(n, g.latent_dim)).flatten(1).detach(), ["(10, 1, 28, 28)"]),
+])
+def test_sample_images_rejects(wrong, words):
+    reject(checks.check_sample_images, wrong, *words)
+
+
+def test_digit_histogram_accepts_and_rejects(capsys):
+    def correct(judge, images):
+        with torch.no_grad():
+            predicted = judge(images).argmax(dim=1)
+        return torch.bincount(predicted, minlength=10).float() / len(images)
+    checks.check_digit_histogram(correct)
+    assert "✔" in capsys.readouterr().out
+
+    def counts(judge, images):
+        with torch.no_grad():
+            return torch.bincount(judge(images).argmax(1), minlength=10)
+
+    def mean_probs(judge, images):
+        with torch.no_grad():
+            return torch.softmax(judge(images), 1).mean(0)
+
+    def no_minlength(judge, images):
+        with torch.no_grad():
+            predicted = judge(images).argmax(1)
+        return torch.bincount(predicted).float() / len(images)
+    reject(checks.check_digit_histogram, counts, "counts")
+    reject(checks.check_digit_histogram, mean_probs, "argmax")
+    reject(checks.check_digit_histogram, no_minlength, "minlength")

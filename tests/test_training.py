@@ -165,3 +165,24 @@ def test_sgd_optimizer():
     generator, discriminator = small_mlp()
     trainer = Trainer(generator, discriminator, fake_images(), TrainConfig(optimizer="sgd", momentum=0.5), "cpu")
     assert isinstance(trainer.opt_g, torch.optim.SGD) and trainer.opt_g.defaults["momentum"] == 0.5
+
+
+def test_step_with_matches_a_step_written_by_hand():
+    import copy
+    generator, discriminator = small_mlp()
+    g2, d2 = copy.deepcopy(generator), copy.deepcopy(discriminator)
+    trainer = Trainer(generator, discriminator, fake_images(), TrainConfig(batch_size=8), "cpu")
+    x_real, z = fake_images(8, seed=5), torch.randn(8, 8)
+    out = trainer.step_with(x_real, z)
+    opt_g = torch.optim.Adam(g2.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d2.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    from gancourse import losses
+    x_fake = g2(z)
+    loss_d = losses.discriminator_loss(d2(x_real), d2(x_fake.detach()))
+    opt_d.zero_grad(); loss_d.backward(); opt_d.step()
+    loss_g = losses.generator_loss(d2(x_fake))
+    opt_g.zero_grad(); loss_g.backward(); opt_g.step()
+    assert out["loss_d"] == pytest.approx(loss_d.item(), rel=1e-5) and trainer.step == 1
+    for a, b in zip(list(generator.parameters()) + list(discriminator.parameters()),
+                    list(g2.parameters()) + list(d2.parameters())):
+        torch.testing.assert_close(a, b)
