@@ -26,6 +26,9 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("gancourse needs Python >= 3.10; this is " + sys.version.split()[0]) if sys.version_info < (3, 10) else None'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -e ".[dev]"
+	# ipywidgets 7.7.1, what Colab ships, beside 8.x: the viewers are tested under both
+	$(BIN)/python -m pip install --no-deps --target $(VENV)/widgets7 "ipywidgets==7.7.1" \
+		"widgetsnbextension>=3.6,<3.7" "jupyterlab_widgets>=1,<2" ipython_genutils
 	touch $(STAMP)
 
 lab: setup

@@ -12,8 +12,17 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
 _notebook_seconds: dict[str, float] = defaultdict(float)
 _notebook_failed: set[str] = set()
+_report_lines: list[str] = []
+
+
+@pytest.fixture
+def report_line():
+    """Tests call report_line("...") to add a line to the summary (e.g. browser run times)."""
+    return _report_lines.append
 
 
 def pytest_configure(config):
@@ -34,6 +43,10 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_terminal_summary(terminalreporter):
+    if _report_lines:
+        terminalreporter.section("measured")
+        for line in _report_lines:
+            terminalreporter.write_line(line)
     if not _notebook_seconds:
         return
     terminalreporter.section("notebook durations")

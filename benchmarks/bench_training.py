@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from gancourse import data, models
-from gancourse.training import Trainer, TrainConfig
+from gancourse.training import Trainer, TrainConfig, fast_bfloat16
 
 MODELS = {
     "mlp": lambda: (models.MLPGenerator(latent_dim=64), models.MLPDiscriminator()),
@@ -86,12 +86,14 @@ def plain_loop(make, device, steps: int, batch_size: int, warmup: int) -> float:
     return steps * batch_size / (time.perf_counter() - start)
 
 
-def package_loop(make, device, steps: int, batch_size: int, warmup: int, images: torch.Tensor) -> float:
-    """Images per second of gancourse's Trainer (timed after `warmup` steps)."""
+def package_loop(make, device, steps: int, batch_size: int, warmup: int, images: torch.Tensor,
+                 amp: bool | None = None) -> float:
+    """Images per second of gancourse's Trainer (timed after `warmup` steps); ``amp=False`` forces
+    float32, ``None`` is the Trainer's default (bfloat16 where the device runs it natively)."""
     torch.manual_seed(0)
     generator, discriminator = make()
-    trainer = Trainer(generator, discriminator, images, TrainConfig(batch_size=batch_size, snapshot_every=0),
-                      device)
+    config = TrainConfig(batch_size=batch_size, snapshot_every=0, amp=amp)
+    trainer = Trainer(generator, discriminator, images, config, device)
     trainer.train(warmup, progress=False)
     _sync(device)
     start = time.perf_counter()
@@ -129,24 +131,32 @@ def main(argv: list[str] | None = None) -> dict:
             results["gpu"] = torch.cuda.get_device_name(device)
         for name in args.models:
             steps = args.steps or (200 if name == "mlp" or device.type == "cuda" else 30)
-            plain, ours = [], []
-            for _ in range(args.repeats):  # alternate, so drift in machine load hits both
+            plain, fp32, ours = [], [], []
+            for _ in range(args.repeats):  # alternate, so drift in machine load hits all three
                 plain.append(plain_loop(MODELS[name], device, steps, args.batch_size, args.warmup))
+                fp32.append(package_loop(MODELS[name], device, steps, args.batch_size, args.warmup, images, amp=False))
                 ours.append(package_loop(MODELS[name], device, steps, args.batch_size, args.warmup, images))
             row = {"model": name, "device": str(device), "steps": steps, "repeats": args.repeats,
-                   "plain_images_per_s": statistics.median(plain), "gancourse_images_per_s": statistics.median(ours),
-                   "plain_all": [round(v, 1) for v in plain], "gancourse_all": [round(v, 1) for v in ours]}
+                   "bfloat16": fast_bfloat16(device),
+                   "plain_images_per_s": statistics.median(plain),
+                   "gancourse_float32_images_per_s": statistics.median(fp32),
+                   "gancourse_images_per_s": statistics.median(ours),
+                   "plain_all": [round(v, 1) for v in plain], "gancourse_float32_all": [round(v, 1) for v in fp32],
+                   "gancourse_all": [round(v, 1) for v in ours]}
+            row["speedup_float32"] = row["gancourse_float32_images_per_s"] / row["plain_images_per_s"]
             row["speedup"] = row["gancourse_images_per_s"] / row["plain_images_per_s"]
             results["runs"].append(row)
-            print(f"{name:6} {str(device):6} plain {row['plain_images_per_s']:9.0f} img/s   gancourse "
-                  f"{row['gancourse_images_per_s']:9.0f} img/s   x{row['speedup']:.2f}  "
-                  f"(median of {args.repeats}, {steps} steps each)", file=sys.stderr, flush=True)
+            print(f"{name:6} {str(device):6} plain {row['plain_images_per_s']:9.0f} img/s   gancourse float32 "
+                  f"{row['gancourse_float32_images_per_s']:9.0f}   default {row['gancourse_images_per_s']:9.0f} img/s "
+                  f"  x{row['speedup']:.2f}  (median of {args.repeats}, {steps} steps each)", file=sys.stderr, flush=True)
     print(f"\n{results['cpu']}, {results['threads']} threads, torch {results['torch']}, batch {args.batch_size}")
-    print(f"| model | device | plain loop (img/s) | gancourse Trainer (img/s) | speed-up |")
-    print(f"|---|---|---:|---:|---:|")
+    print("| model | device | plain loop (img/s) | Trainer, float32 (img/s) | Trainer, default (img/s) | speed-up |")
+    print("|---|---|---:|---:|---:|---:|")
     for row in results["runs"]:
+        precision = "bfloat16" if row["bfloat16"] else "float32"
         print(f"| {row['model']} | {row['device']} | {row['plain_images_per_s']:,.0f} | "
-              f"{row['gancourse_images_per_s']:,.0f} | {row['speedup']:.2f}× |")
+              f"{row['gancourse_float32_images_per_s']:,.0f} ({row['speedup_float32']:.2f}×) | "
+              f"{row['gancourse_images_per_s']:,.0f} ({precision}) | {row['speedup']:.2f}× |")
     print(json.dumps(results, indent=2))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

@@ -69,9 +69,19 @@ def strip_solutions(source: str, code: bool = True, where: str = "cell") -> str:
     return "\n".join(out)
 
 
-def make_exercise(solution: nbformat.NotebookNode, name: str = "notebook") -> nbformat.NotebookNode:
-    """The exercise version of a solution notebook (a new object; the input is not changed)."""
+def make_exercise(solution: nbformat.NotebookNode, name: str = "notebook",
+                  path: str | None = None) -> nbformat.NotebookNode:
+    """The exercise version of a solution notebook (a new object; the input is not changed).
+
+    ``path``, the exercise's path in the repository, points its "Open in Colab" badge at itself.
+    """
+    from gancourse.release import with_badge
+
     notebook = nbformat.from_dict(solution)
+    if path is not None:
+        first_md = next((c for c in notebook.cells if c.cell_type == "markdown"), None)
+        if first_md is not None:
+            first_md.source = with_badge(first_md.source, path)
     for index, cell in enumerate(notebook.cells):
         cell.source = strip_solutions(cell.source, code=cell.cell_type == "code",
                                       where=f"{name}, cell {index}")
@@ -103,7 +113,8 @@ def generate(solutions: Path, exercises: Path) -> list[Path]:
     written = []
     for source in sorted(solutions.glob("*.ipynb")):
         target = exercises / source.name
-        notebook = make_exercise(nbformat.read(source, as_version=4), name=str(source))
+        notebook = make_exercise(nbformat.read(source, as_version=4), name=str(source),
+                                 path=f"{exercises.name}/{source.name}")
         nbformat.write(notebook, target)
         written.append(target)
     for stale in set(exercises.glob("*.ipynb")) - set(written):

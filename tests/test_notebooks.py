@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from gancourse import release
 from gancourse.exercises import SolutionMarkerError, exercise_names, make_exercise, strip_solutions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,10 +42,20 @@ def test_notebook_is_clean(path):
 
 
 @pytest.mark.parametrize("path", ALL, ids=rel)
-def test_notebook_starts_with_the_shared_setup_cell(path):
-    first = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
-    reference = next(c for c in nbformat.read(ALL[0], as_version=4).cells if c.cell_type == "code")
-    assert first.source == reference.source and "runtime.setup(" in first.source
+def test_notebook_is_colab_ready(path):
+    """The shared setup cell (pinned install in Colab only), its own badge, a GPU runtime."""
+    notebook = nbformat.read(path, as_version=4)
+    first_code = next(c for c in notebook.cells if c.cell_type == "code")
+    assert first_code.source == release.setup_cell(), f"{rel(path)}: run `python -m gancourse.release`"
+    assert "ipywidgets" not in first_code.source  # never upgrade Colab's ipywidgets 7.7.1
+    first_md = next(c for c in notebook.cells if c.cell_type == "markdown")
+    assert release.colab_badge(rel(path)) in first_md.source, f"{rel(path)}: badge missing or wrong"
+    assert notebook.metadata.get("accelerator") == "GPU"
+
+
+def test_release_pins_a_tag_of_this_version():
+    import gancourse
+    assert release.TAG == f"v{gancourse.__version__}" and "@v" in release.install_requirement()
 
 
 def test_exercises_and_solutions_pair_up():
@@ -53,7 +64,7 @@ def test_exercises_and_solutions_pair_up():
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=rel)
 def test_committed_exercises_equal_generated(path):
-    generated = make_exercise(nbformat.read(path, as_version=4))
+    generated = make_exercise(nbformat.read(path, as_version=4), path=f"exercises/{path.name}")
     committed = nbformat.read(ROOT / "exercises" / path.name, as_version=4)
     assert [(c.cell_type, c.source) for c in committed.cells] == [(c.cell_type, c.source) for c in generated.cells], \
         f"exercises/{path.name} is out of date: run `make exercises`"

@@ -171,7 +171,7 @@ def test_step_with_matches_a_step_written_by_hand():
     import copy
     generator, discriminator = small_mlp()
     g2, d2 = copy.deepcopy(generator), copy.deepcopy(discriminator)
-    trainer = Trainer(generator, discriminator, fake_images(), TrainConfig(batch_size=8), "cpu")
+    trainer = Trainer(generator, discriminator, fake_images(), TrainConfig(batch_size=8, amp=False), "cpu")
     x_real, z = fake_images(8, seed=5), torch.randn(8, 8)
     out = trainer.step_with(x_real, z)
     opt_g = torch.optim.Adam(g2.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -186,3 +186,25 @@ def test_step_with_matches_a_step_written_by_hand():
     for a, b in zip(list(generator.parameters()) + list(discriminator.parameters()),
                     list(g2.parameters()) + list(d2.parameters())):
         torch.testing.assert_close(a, b)
+
+
+def test_mixed_precision_only_for_images_where_bfloat16_is_fast(monkeypatch):
+    import gancourse.training as training
+    generator, discriminator = small_mlp()
+    monkeypatch.setattr(training, "fast_bfloat16", lambda device: True)
+    assert Trainer(generator, discriminator, fake_images(), TrainConfig(), "cpu").amp
+    toy = Trainer(generator, discriminator, torch.randn(32, 784), TrainConfig(latent_dim=8), "cpu")
+    assert not toy.amp  # toy data stays float32
+    monkeypatch.setattr(training, "fast_bfloat16", lambda device: False)
+    assert not Trainer(generator, discriminator, fake_images(), TrainConfig(), "cpu").amp
+    assert Trainer(generator, discriminator, fake_images(), TrainConfig(amp=True), "cpu").amp
+
+
+def test_bfloat16_training_step_is_finite_and_moves():
+    generator, discriminator = small_mlp()
+    g0 = params(generator)
+    trainer = Trainer(generator, discriminator, fake_images(), TrainConfig(amp=True, batch_size=8, log_every=1), "cpu")
+    row = trainer.train(2, progress=False).rows[-1]
+    assert torch.isfinite(torch.tensor([row["loss_d"], row["loss_g"]])).all()
+    assert any(not torch.equal(a, b) for a, b in zip(g0, params(generator)))
+    assert trainer.sample().dtype == torch.float32
