@@ -48,11 +48,16 @@ def lab(tmp_path_factory):
             pytest.fail(f"GANCOURSE_REQUIRE_BROWSER=1 but {reason}")
         pytest.skip(reason)
     home = tmp_path_factory.mktemp("lab")
+    # Serve a copy: running cells in the browser must never write outputs into the repository.
+    course = home / "course"
+    for folder in ("notebooks", "exercises"):
+        shutil.copytree(ROOT / folder, course / folder)
     settings = home / "settings"
     for rel, value in {
         "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
                                                                             "checkForUpdates": False},
         "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+        "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
     }.items():
         path = settings / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,7 +71,7 @@ def lab(tmp_path_factory):
                GANCOURSE_QUICK=os.environ.get("GANCOURSE_QUICK", "1"))  # GANCOURSE_QUICK=0: full-mode screenshots
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
                f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-               f"--ServerApp.root_dir={ROOT}", "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
+               f"--ServerApp.root_dir={course}", "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
@@ -190,6 +195,7 @@ def test_exercise_notebook_shows_a_readable_failure(browser, lab, report_line):
         assert "AssertionError" in first and "\x1b[" not in first
         page.locator(f"{PANEL} .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").first.screenshot(
             path=str(OUT / "exercise-failure.png"))
-        report_line(f"{relative}: first failure shown in {seconds:.1f} s: {first.splitlines()[0]}")
+        message = next(line for line in first.splitlines() if line.startswith("AssertionError:"))
+        report_line(f"{relative}: first failure shown in {seconds:.1f} s: {message[:90]}")
     finally:
         page.close()
