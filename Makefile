@@ -42,6 +42,7 @@ exercises: setup
 
 benchmark: setup
 	$(BIN)/python benchmarks/bench_training.py --json benchmarks/latest.json
+	$(BIN)/python benchmarks/bench_seeds.py
 
 clean-notebooks: setup
 	$(BIN)/nbstripout notebooks/*.ipynb solutions/*.ipynb exercises/*.ipynb
