@@ -298,9 +298,6 @@ class Trainer:
 
     def loss_g(self, scores_fake) -> torch.Tensor:
         """The generator's loss on the discriminator's scores for generated samples."""
-        return self._loss_g(scores_fake)
-
-    def _loss_g(self, scores_fake) -> torch.Tensor:
         loss = self.config.loss
         if self.custom_loss_g is not None:
             return self.custom_loss_g(scores_fake)
@@ -357,7 +354,7 @@ class Trainer:
         D.requires_grad_(False)
         with self._autocast():
             scores_g = D(x_fake).float()
-        loss_g = self._loss_g(scores_g)
+        loss_g = self.loss_g(scores_g)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         norm_g = self._clip_or_norm(G, want_norms)

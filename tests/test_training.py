@@ -208,3 +208,15 @@ def test_bfloat16_training_step_is_finite_and_moves():
     assert torch.isfinite(torch.tensor([row["loss_d"], row["loss_g"]])).all()
     assert any(not torch.equal(a, b) for a, b in zip(g0, params(generator)))
     assert trainer.sample().dtype == torch.float32
+
+
+def test_gradient_norm_clipping_bounds_each_update():
+    generator, discriminator = small_mlp()
+    g0, d0 = params(generator), params(discriminator)
+    config = TrainConfig(optimizer="sgd", lr_g=1.0, lr_d=1.0, grad_clip_norm=1e-3, batch_size=8, log_every=1)
+    trainer = Trainer(generator, discriminator, fake_images(), config, "cpu")
+    row = trainer.train(1, progress=False).rows[-1]
+    moved_g = torch.sqrt(sum(((a - b) ** 2).sum() for a, b in zip(g0, params(generator))))
+    moved_d = torch.sqrt(sum(((a - b) ** 2).sum() for a, b in zip(d0, params(discriminator))))
+    assert 0 < moved_g <= 1e-3 + 1e-7 and 0 < moved_d <= 1e-3 + 1e-7
+    assert row["grad_norm_d"] > 1e-3  # the history records the norm before clipping
