@@ -19,11 +19,23 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 __all__ = [
-    "ToyGenerator", "ToyDiscriminator", "MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator",
+    "conv_transpose_output_size", "ToyGenerator", "ToyDiscriminator", "MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator",
     "init_dcgan_weights_", "count_parameters",
 ]
 
 NORMS = ("batch", "none", "spectral")
+
+
+def conv_transpose_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0,
+                               output_padding: int = 0, dilation: int = 1) -> int:
+    """Output size of ``nn.ConvTranspose2d`` along one axis (PyTorch's documented formula):
+
+        (size - 1)·stride - 2·padding + dilation·(kernel - 1) + output_padding + 1
+
+    Kernel 4, stride 2, padding 1 doubles the size exactly; kernel 3 (not divisible by the
+    stride) makes the kernel's footprints overlap unevenly: the checkerboard artefact. Lesson 03.
+    """
+    return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
 
 
 def count_parameters(module: nn.Module) -> int:

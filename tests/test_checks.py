@@ -550,3 +550,79 @@ def test_digit_histogram_accepts_and_rejects(capsys):
     reject(checks.check_digit_histogram, counts, "counts")
     reject(checks.check_digit_histogram, mean_probs, "argmax")
     reject(checks.check_digit_histogram, no_minlength, "minlength")
+
+
+# --- DCGAN (lesson 03) ------------------------------------------------------------------------
+
+def test_conv_transpose_output_size_check():
+    checks.check_conv_transpose_output_size(lambda n, k, s, p: (n - 1) * s - 2 * p + k)
+    reject(checks.check_conv_transpose_output_size, lambda n, k, s, p: (n + 2 * p - k) // s + 1, "ordinary convolution")
+    reject(checks.check_conv_transpose_output_size, lambda n, k, s, p: (n - 1) * s - p + k, "both sides")
+    reject(checks.check_conv_transpose_output_size, lambda n, k, s, p: n * s, "overhang")
+
+
+def init_with(weight_std=0.02, bn_mean=1.0, bias=0.0, types=(nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+    def fn(module):
+        for layer in module.modules():
+            if isinstance(layer, types):
+                nn.init.normal_(layer.weight, 0.0, weight_std)
+                if layer.bias is not None:
+                    nn.init.constant_(layer.bias, bias)
+            elif isinstance(layer, nn.BatchNorm2d):
+                nn.init.normal_(layer.weight, bn_mean, 0.02)
+                nn.init.zeros_(layer.bias)
+    return fn
+
+
+def test_dcgan_init_check(capsys):
+    checks.check_dcgan_init(init_with())
+    from gancourse.models import init_dcgan_weights_
+    checks.check_dcgan_init(init_dcgan_weights_)
+    assert capsys.readouterr().out.count("✔") == 2
+    reject(checks.check_dcgan_init, init_with(bn_mean=0.0), "BatchNorm")
+    reject(checks.check_dcgan_init, init_with(weight_std=0.2), "0.02")
+    reject(checks.check_dcgan_init, init_with(bias=0.1), "biases")
+    reject(checks.check_dcgan_init, init_with(types=(nn.Conv2d, nn.Linear)), "ConvTranspose2d")
+    reject(checks.check_dcgan_init, lambda module: None, "every layer type")
+
+
+def test_interpolate_check(capsys):
+    checks.check_interpolate(lambda z0, z1, t: (1 - t) * z0 + t * z1)
+    from gancourse.viz import interpolate
+    checks.check_interpolate(lambda z0, z1, t: interpolate(z0, z1, t, "slerp"))
+    out = capsys.readouterr().out
+    assert "linear" in out and "slerp" in out
+    reject(checks.check_interpolate, lambda z0, z1, t: t * z0 + (1 - t) * z1, "from z1 to z0")
+    reject(checks.check_interpolate, lambda z0, z1, t: torch.nn.functional.normalize((1 - t) * z0 + t * z1, dim=1),
+           "z0 at t = 0")
+    reject(checks.check_interpolate, lambda z0, z1, t: (1 - t ** 2) * z0 + t ** 2 * z1, "neither")
+
+
+def test_load_image_folder(tmp_path, capsys):
+    from PIL import Image
+    from gancourse.data import load_image_folder
+    folder = tmp_path / "photos" / "cats"
+    folder.mkdir(parents=True)
+    for i in range(3):
+        Image.new("RGB", (80 + 10 * i, 60), color=(40 * i, 100, 200)).save(folder / f"cat{i}.png")
+    (folder / "broken.jpg").write_bytes(b"not an image")
+    images = load_image_folder(tmp_path / "photos", image_size=32)
+    assert images.shape == (3, 3, 32, 32) and images.min() >= -1 and images.max() <= 1
+    printed = capsys.readouterr().out
+    assert "skipped 1 of 4" in printed and "broken.jpg" in printed
+    # the 32 px, 3-channel DCGAN trains on it
+    from gancourse.models import DCGANDiscriminator, DCGANGenerator
+    from gancourse.training import Trainer, TrainConfig
+    trainer = Trainer(DCGANGenerator(image_size=32, channels=3, width=8), DCGANDiscriminator(image_size=32, channels=3, width=8),
+                      images, TrainConfig(batch_size=4, log_every=1, n_snapshot=4), "cpu")
+    row = trainer.train(1, progress=False).rows[-1]
+    assert torch.isfinite(torch.tensor([row["loss_d"], row["loss_g"]])).all()
+    assert trainer.history.snapshots[-1][1].shape == (4, 3, 32, 32)
+    flat = load_image_folder(folder, image_size=16, channels=1)
+    assert flat.shape == (3, 1, 16, 16)
+    with pytest.raises(FileNotFoundError, match="no such folder"):
+        load_image_folder(tmp_path / "missing")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ValueError, match="no readable image"):
+        load_image_folder(empty)
