@@ -168,3 +168,29 @@ def load_image_folder(
         raise ValueError(f"no readable image in {root} (looked for {', '.join(sorted(IMG_EXTENSIONS))}, "
                          f"directly or one folder down)")
     return torch.stack(images).to(device)
+
+
+def make_demo_image_folder(root: str | os.PathLike, n: int = 512, size: int = 64, seed: int = 0) -> Path:
+    """Write ``n`` small synthetic photos (a coloured disc or square on a two-tone background,
+    ImageFolder layout ``root/shapes/*.png``) for trying the image-folder pipeline without
+    a dataset at hand; returns ``root``. Lesson 03 and the tests use it."""
+    import random
+
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(seed)
+    folder = Path(root) / "shapes"
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        sky = tuple(rng.randrange(120, 256) for _ in range(3))
+        ground = tuple(rng.randrange(0, 120) for _ in range(3))
+        image = Image.new("RGB", (size, size), sky)
+        draw = ImageDraw.Draw(image)
+        draw.rectangle([0, size * rng.uniform(0.55, 0.8), size, size], fill=ground)
+        r = size * rng.uniform(0.12, 0.25)
+        cx, cy = size * rng.uniform(0.25, 0.75), size * rng.uniform(0.25, 0.6)
+        colour = tuple(rng.randrange(0, 256) for _ in range(3))
+        shape = draw.ellipse if rng.random() < 0.5 else draw.rectangle
+        shape([cx - r, cy - r, cx + r, cy + r], fill=colour)
+        image.save(folder / f"shape_{i:04d}.png")
+    return Path(root)

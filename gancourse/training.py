@@ -384,29 +384,33 @@ class Trainer:
 
     # --- the loop -------------------------------------------------------------------------
 
-    def train(self, steps: int, progress: bool = True) -> History:
-        """Run ``steps`` more generator updates; return the (growing) history.
+    def train(self, steps: int | None = None, progress: bool = True, seconds: float | None = None) -> History:
+        """Run ``steps`` more generator updates, or train for ``seconds`` of training time (checked
+        every ``log_every`` steps), whichever ends first; return the (growing) history.
 
         Ctrl-C (or Jupyter's interrupt) stops after the current step and returns what was
         trained so far. A NaN or Inf loss raises :class:`NonFiniteLossError` naming the step.
         """
         from tqdm.auto import tqdm
 
-        if steps < 0:
-            raise ValueError(f"steps must be >= 0, not {steps}")
+        if steps is None and seconds is None:
+            raise ValueError("give steps, seconds or both")
+        if (steps is not None and steps < 0) or (seconds is not None and seconds < 0):
+            raise ValueError(f"steps and seconds must be >= 0, not {steps} and {seconds}")
         cfg = self.config
         self.generator.train()
         self.discriminator.train()
-        end = self.step + steps
+        end = self.step + steps if steps is not None else math.inf
+        deadline = self.seconds + seconds if seconds is not None else math.inf
         if self.step == 0 and cfg.snapshot_every:
             self._snapshot()
-        bar = tqdm(total=steps, desc=f"{cfg.loss} GAN", unit="step", disable=not progress,
-                   dynamic_ncols=True)
+        bar = tqdm(total=steps, desc=f"{cfg.loss} GAN" + (f", {seconds:.0f} s" if seconds else ""),
+                   unit="step", disable=not progress, dynamic_ncols=True)
         buffer: list[torch.Tensor] = []
         self._clock = time.perf_counter()
         try:
             with _StopFlag() as stop:
-                while self.step < end and not stop.requested:
+                while self.step < end and self.seconds < deadline and not stop.requested:
                     at_log = (self.step + 1) % cfg.log_every == 0 or self.step + 1 == end
                     buffer.append(self._one_step(want_norms=at_log))
                     self.step += 1

@@ -53,3 +53,9 @@ def test_mnist_through_torchvision(mnist_root):
     assert images.min() == -1 and images.max() == 1
     counts = torch.bincount(labels, minlength=10).tolist()
     assert counts == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]  # shared/data/README.md
+
+
+def test_demo_image_folder_round_trip(tmp_path):
+    root = data.make_demo_image_folder(tmp_path / "demo", n=6, size=40)
+    images = data.load_image_folder(root, image_size=32)
+    assert images.shape == (6, 3, 32, 32) and images.std() > 0.1

@@ -220,3 +220,15 @@ def test_gradient_norm_clipping_bounds_each_update():
     moved_d = torch.sqrt(sum(((a - b) ** 2).sum() for a, b in zip(d0, params(discriminator))))
     assert 0 < moved_g <= 1e-3 + 1e-7 and 0 < moved_d <= 1e-3 + 1e-7
     assert row["grad_norm_d"] > 1e-3  # the history records the norm before clipping
+
+
+def test_train_for_a_time_budget():
+    generator, discriminator = small_mlp()
+    trainer = Trainer(generator, discriminator, fake_images(), TrainConfig(batch_size=8, log_every=5), "cpu")
+    trainer.train(seconds=0.3, progress=False)
+    assert trainer.step > 0 and trainer.step % 5 == 0 and 0.3 <= trainer.seconds < 5
+    steps = trainer.step
+    trainer.train(steps=10, seconds=100, progress=False)  # whichever ends first
+    assert trainer.step == steps + 10
+    with pytest.raises(ValueError, match="steps, seconds"):
+        trainer.train()
