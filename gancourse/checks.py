@@ -21,6 +21,7 @@ from torch import nn
 from gancourse import data as _data
 from gancourse import losses as _ref
 from gancourse import metrics as _metrics
+from gancourse.models import count_parameters
 
 __all__ = [
     "check_value_estimate", "check_jensen_shannon", "check_optimal_discriminator", "check_discriminator_loss", "check_generator_loss",
@@ -734,10 +735,6 @@ def check_to_unit_range(fn: Callable) -> None:
 
 # --- networks and sampling (lesson 02) -----------------------------------------------------
 
-def _n_params(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
-
-
 @_learner_facing
 def check_generator_spec(generator: nn.Module, latent_dim: int = 64, n_params: int = 550_416,
                          image_shape: tuple[int, int, int] = (1, 28, 28)) -> None:
@@ -760,7 +757,7 @@ def check_generator_spec(generator: nn.Module, latent_dim: int = 64, n_params: i
     if out.min() >= 0:
         raise AssertionError(f"{what} never outputs a negative value: it ends in a sigmoid (range [0, 1]) "
                              f"while the data is in [-1, 1].\nHint: end the generator with nn.Tanh().")
-    got = _n_params(generator)
+    got = count_parameters(generator)
     if got != n_params:
         raise AssertionError(f"{what} has {got:,} parameters; the spec gives {n_params:,}.\nHint: check "
                              f"the layer sizes ({latent_dim} -> hidden layers -> "
@@ -795,7 +792,7 @@ def check_discriminator_spec(discriminator: nn.Module, n_params: int = 533_505,
         raise AssertionError(f"{what}'s outputs stay in [0, 1] even for extreme inputs: it ends in a "
                              f"sigmoid.\nHint: return raw logits (no sigmoid); the loss "
                              f"binary_cross_entropy_with_logits applies the sigmoid stably.")
-    got = _n_params(discriminator)
+    got = count_parameters(discriminator)
     if got != n_params:
         raise AssertionError(f"{what} has {got:,} parameters; the spec gives {n_params:,}.\nHint: check "
                              f"the layer sizes ({math.prod(image_shape)} -> hidden layers -> 1).")

@@ -104,7 +104,7 @@ def cmd_train(args) -> dict:
                args.out / "generator.pt")
     n = args.samples or runtime.budget(full=10_000, quick=1000)
     result = {"model": args.model, "loss": args.loss, "steps": trainer.step, "seconds": round(trainer.seconds, 2),
-              "images_per_second": round(trainer.step * config.batch_size * config.n_critic / max(trainer.seconds, 1e-9), 1),
+              "images_per_second": round(trainer.images_per_second, 1),
               "device": str(device), "out": str(args.out), "final": history.rows[-1] if history.rows else None}
     result["judge"] = _judge(generator, g_kwargs["latent_dim"], n, args.seed, device)
     return result

@@ -67,8 +67,6 @@ def _mnist_uint8(root: str, train: bool, download: bool) -> tuple[torch.Tensor, 
         raise MNISTNotFoundError(_missing_message(root_path, "download=False"))
     try:
         dataset = MNIST(root=root, train=train, download=download)
-    except MNISTNotFoundError:
-        raise
     except Exception as error:  # offline: URLError, RuntimeError("Error downloading ...")
         if have_all:
             raise RuntimeError(f"could not read MNIST from {raw}: {error}") from error

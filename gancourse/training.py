@@ -366,6 +366,13 @@ class Trainer:
             return torch.stack([loss_d.detach(), loss_g.detach(), to_prob(scores_real), to_prob(scores_fake),
                                 norm_d if norm_d is not None else nan, norm_g if norm_g is not None else nan])
 
+    @property
+    def images_per_second(self) -> float:
+        """Real images the discriminator has seen per second of training so far."""
+        if self.seconds <= 0:
+            return math.nan
+        return self.step * self.config.batch_size * self.config.n_critic / self.seconds
+
     @torch.no_grad()
     def sample(self, n: int | None = None, z: torch.Tensor | None = None) -> torch.Tensor:
         """Samples from the generator in eval mode (BatchNorm uses its running statistics).
@@ -512,10 +519,3 @@ class Trainer:
         trainer = cls(generator, discriminator, data, config, device)
         trainer.load_state_dict(state)
         return trainer
-
-
-def images_per_second(history: History, batch_size: int, n_critic: int = 1) -> float:
-    """Real images seen per second of training, from a history's last row."""
-    if not history.rows or history.rows[-1]["seconds"] <= 0:
-        return math.nan
-    return history.rows[-1]["step"] * batch_size * n_critic / history.rows[-1]["seconds"]

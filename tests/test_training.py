@@ -232,3 +232,8 @@ def test_train_for_a_time_budget():
     assert trainer.step == steps + 10
     with pytest.raises(ValueError, match="steps, seconds"):
         trainer.train()
+    assert trainer.images_per_second == pytest.approx(trainer.step * 8 / trainer.seconds)
+    fresh = Trainer(*small_mlp(), fake_images(), TrainConfig(batch_size=8, n_critic=2), "cpu")
+    assert fresh.images_per_second != fresh.images_per_second  # NaN before any training
+    fresh.train(4, progress=False)
+    assert fresh.images_per_second == pytest.approx(4 * 8 * 2 / fresh.seconds)
