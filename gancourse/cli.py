@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 from pathlib import Path
 
@@ -126,38 +125,9 @@ def cmd_evaluate(args) -> dict:
             "judge": _judge(generator.to(device), saved["kwargs"]["latent_dim"], n, args.seed, device)}
 
 
-def mode_experiment(dataset: str, loss: str, seeds: int, steps: int, pack: int = 1,
-                    device=None, progress: bool = True) -> dict:
-    """Train a toy GAN per seed on PacGAN's ring or grid; modes captured and high-quality share
-    on 2,500 samples each, with mean and standard deviation over seeds. Toy MLPs (2 hidden layers
-    of 128); the GAN losses use Adam 1e-3 here (2e-4 learns these small problems too slowly)."""
-    device = runtime.pick_device(device) if not isinstance(device, torch.device) else device
-    mixture = toy.ring() if dataset == "ring" else toy.grid()
-    runs = []
-    for seed in range(seeds):
-        runtime.seed_everything(seed)
-        data = mixture.sample(100_000, torch.Generator().manual_seed(seed))
-        config = TrainConfig.preset(loss, batch_size=256 if pack == 1 else 256 // pack * pack, seed=seed,
-                                    snapshot_every=0, log_every=100)
-        if loss in ("non-saturating", "minimax", "hinge"):
-            config.lr_g = config.lr_d = 1e-3
-        trainer = Trainer(models.ToyGenerator(), models.ToyDiscriminator(pack=pack), data, config, device)
-        trainer.train(steps, progress=progress)
-        z = torch.randn(2500, 2, generator=torch.Generator().manual_seed(10_000 + seed))
-        result = toy.mode_coverage(trainer.sample(z=z), mixture).as_dict()
-        runs.append({"seed": seed, **result})
-    summary = {}
-    for key in ("modes", "high_quality", "kl"):
-        values = [run[key] for run in runs]
-        summary[key] = {"mean": statistics.fmean(values),
-                        "std": statistics.stdev(values) if len(values) > 1 else 0.0}
-    return {"dataset": dataset, "loss": loss, "pack": pack, "steps": steps, "samples": 2500,
-            "max_modes": mixture.n_modes, "runs": runs, "summary": summary}
-
-
 def cmd_modes(args) -> dict:
     steps = args.steps or runtime.budget(full=5000, quick=50)
-    return mode_experiment(args.dataset, args.loss, args.seeds, steps, args.pack, args.device)
+    return toy.mode_experiment(args.dataset, args.loss, args.seeds, steps, pack=args.pack, device=args.device)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ unbounded values for the WGAN critic. Generators end in ``tanh`` to match data i
 """
 from __future__ import annotations
 
+import copy
 import math
 
 import torch
@@ -20,7 +21,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 __all__ = [
     "conv_transpose_output_size", "ToyGenerator", "ToyDiscriminator", "MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator",
-    "init_dcgan_weights_", "count_parameters",
+    "init_dcgan_weights_", "count_parameters", "pack", "MinibatchStd", "Ensemble",
 ]
 
 NORMS = ("batch", "none", "spectral")
@@ -93,16 +94,43 @@ class ToyGenerator(nn.Module):
         return self.net(z)
 
 
+def pack(x: torch.Tensor, m: int) -> torch.Tensor:
+    """PacGAN's packing (Lin et al. 2018): (B, ...) -> (B / m, m · features).
+
+    Consecutive groups of ``m`` samples are flattened and concatenated into one input, so the
+    discriminator judges ``m`` samples at once: a generator that puts them all on one mode gives
+    itself away, because real groups are diverse. ``m = 1`` only flattens. Lesson 04.
+    """
+    if x.shape[0] % m:
+        raise ValueError(f"a batch of {x.shape[0]} samples cannot be packed in groups of {m}; "
+                         f"use a batch size that is a multiple of {m}")
+    return x.reshape(x.shape[0] // m, -1)
+
+
+class MinibatchStd(nn.Module):
+    """Minibatch standard deviation (Karras et al. 2018): (B, F) -> (B, F + 1).
+
+    Appends to every sample one feature shared by the whole batch: the standard deviation of each
+    feature over the batch, averaged over features. A batch of near-identical (collapsed) samples
+    has a small value, which the discriminator can learn to call fake. Lesson 04.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        std = x.float().std(dim=0, unbiased=False).mean().to(x.dtype)
+        return torch.cat([x, std.expand(x.shape[0], 1)], dim=1)
+
+
 class ToyDiscriminator(nn.Module):
-    """MLP discriminator or critic for toy data: x (B, in_dim) -> scores (B,).
+    """MLP discriminator or critic for toy data: x (B, in_dim) -> scores (B / pack,).
 
     ``pack`` > 1 makes it a PacGAN discriminator (Lin et al. 2018): it scores groups of ``pack``
-    samples concatenated, so a batch of B samples gives B / pack scores. ``norm="spectral"``
-    wraps every layer in spectral normalisation (lesson 05).
+    samples concatenated (see :func:`pack`), so a batch of B samples gives B / pack scores.
+    ``minibatch_std=True`` appends a :class:`MinibatchStd` feature after the first hidden layer.
+    ``norm="spectral"`` wraps every layer in spectral normalisation (lesson 05).
     """
 
     def __init__(self, in_dim: int = 2, hidden: tuple[int, ...] = (128, 128), pack: int = 1,
-                 norm: str = "none"):
+                 norm: str = "none", minibatch_std: bool = False):
         super().__init__()
         if norm not in ("none", "spectral"):
             raise ValueError(f"ToyDiscriminator supports norm 'none' or 'spectral', not {norm!r}")
@@ -110,18 +138,80 @@ class ToyDiscriminator(nn.Module):
         self.pack = pack
         layers: list[nn.Module] = []
         width = in_dim * pack
-        for size in hidden:
+        for i, size in enumerate(hidden):
             layers += [wrap(nn.Linear(width, size)), nn.LeakyReLU(0.2)]
             width = size
+            if minibatch_std and i == 0:
+                layers.append(MinibatchStd())
+                width += 1
         layers.append(wrap(nn.Linear(width, 1)))
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.pack > 1:
-            if x.shape[0] % self.pack:
-                raise ValueError(f"batch of {x.shape[0]} is not a multiple of pack={self.pack}")
-            x = x.reshape(x.shape[0] // self.pack, -1)  # (B / pack, pack * in_dim)
-        return self.net(x).squeeze(1)
+        return self.net(pack(x, self.pack)).squeeze(1)
+
+
+class Ensemble(nn.Module):
+    """K copies of one architecture with their own weights, run as one batched model. Lesson 04.
+
+    Build it from K modules (e.g. the same class under K seeds). A batch of K·B inputs is split
+    into K consecutive blocks of B, member k runs on block k (``torch.func.vmap`` over the
+    stacked weights: one set of large matrix products instead of K small ones), and the outputs
+    come back concatenated in the same order. Pass an ensemble of generators and one of
+    discriminators to the ordinary :class:`gancourse.training.Trainer` with ``batch_size = K·B``:
+    each member then trains exactly as it would alone with batch B (same gradients: the
+    ensemble's gradients are scaled by K to undo the loss's mean over K blocks; Adam is
+    per-element, so the members stay independent). ``split`` turns outputs into (K, B, ...).
+
+    Members must not hold buffers (no BatchNorm, no spectral norm): their in-place updates do
+    not batch. The toy MLPs qualify.
+    """
+
+    def __init__(self, members):
+        from torch.func import stack_module_state
+
+        super().__init__()
+        members = list(members)
+        if not members:
+            raise ValueError("an Ensemble needs at least one member")
+        params, buffers = stack_module_state(members)
+        if buffers:
+            raise ValueError(f"Ensemble members must have no buffers (found {sorted(buffers)[:3]}): "
+                             f"BatchNorm and spectral norm update them in place, which does not batch")
+        self.size = len(members)
+        self._names = list(params)
+        self.weights = nn.ParameterList(nn.Parameter(params[name].detach().clone()) for name in self._names)
+        for weight in self.weights:  # undo the 1/K of a loss averaged over all K blocks
+            weight.register_hook(lambda grad: grad * self.size)
+        self._template = [copy.deepcopy(members[0]).to("meta")]  # in a list: not a submodule
+        if hasattr(members[0], "latent_dim"):
+            self.latent_dim = members[0].latent_dim
+
+    def _member_call(self, weights: tuple[torch.Tensor, ...], x: torch.Tensor) -> torch.Tensor:
+        from torch.func import functional_call
+
+        return functional_call(self._template[0], dict(zip(self._names, weights)), (x,))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        from torch.func import vmap
+
+        if x.shape[0] % self.size:
+            raise ValueError(f"a batch of {x.shape[0]} cannot be split among {self.size} members; "
+                             f"use a multiple of {self.size}")
+        blocks = x.reshape(self.size, x.shape[0] // self.size, *x.shape[1:])  # (K, B, ...)
+        out = vmap(self._member_call)(tuple(self.weights), blocks)
+        return out.reshape(-1, *out.shape[2:])
+
+    def split(self, outputs: torch.Tensor) -> torch.Tensor:
+        """(K·B, ...) outputs -> (K, B, ...): member k's outputs at index k."""
+        return outputs.reshape(self.size, -1, *outputs.shape[1:])
+
+    def member(self, k: int) -> nn.Module:
+        """Member ``k`` as an ordinary module (a copy of its current weights)."""
+        module = copy.deepcopy(self._template[0]).to_empty(device=self.weights[0].device)
+        module.load_state_dict({name: weight[k].detach().clone()
+                                for name, weight in zip(self._names, self.weights)})
+        return module
 
 
 class MLPGenerator(nn.Module):
@@ -154,27 +244,33 @@ class MLPDiscriminator(nn.Module):
 
     Lesson 02. ``dropout`` after each hidden activation makes the discriminator's job noisier,
     which keeps it from overpowering the generator. ``norm="spectral"`` turns it into a
-    spectrally normalised critic (lesson 05); ``"batch"`` is not offered here.
+    spectrally normalised critic (lesson 05); ``"batch"`` is not offered here. ``pack`` and
+    ``minibatch_std`` are lesson 04's remedies for mode collapse, as in :class:`ToyDiscriminator`
+    (with ``pack`` = m, a batch of B images gives B / m scores).
     """
 
     def __init__(self, hidden: tuple[int, ...] = (512, 256),
                  image_shape: tuple[int, int, int] = (1, 28, 28), norm: str = "none",
-                 dropout: float = 0.0):
+                 dropout: float = 0.0, pack: int = 1, minibatch_std: bool = False):
         super().__init__()
         if norm not in ("none", "spectral"):
             raise ValueError(f"MLPDiscriminator supports norm 'none' or 'spectral', not {norm!r}")
         wrap = spectral_norm if norm == "spectral" else (lambda layer: layer)
-        layers: list[nn.Module] = [nn.Flatten()]
-        width = math.prod(image_shape)
-        for size in hidden:
+        self.pack = pack
+        layers: list[nn.Module] = []
+        width = math.prod(image_shape) * pack
+        for i, size in enumerate(hidden):
             layers += [wrap(nn.Linear(width, size)), nn.LeakyReLU(0.2)]
             layers += [nn.Dropout(dropout)] if dropout > 0 else []
             width = size
+            if minibatch_std and i == 0:
+                layers.append(MinibatchStd())
+                width += 1
         layers.append(wrap(nn.Linear(width, 1)))
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).squeeze(1)  # (B,)
+        return self.net(pack(x, self.pack)).squeeze(1)  # (B / pack,)
 
 
 def _spatial_plan(image_size: int) -> tuple[int, int]:

@@ -626,3 +626,43 @@ def test_load_image_folder(tmp_path, capsys):
     empty.mkdir()
     with pytest.raises(ValueError, match="no readable image"):
         load_image_folder(empty)
+
+
+def _coverage_with(threshold="3std", share=True, filter_modes=True, invert=False):
+    def fn(samples, centers, std):
+        distance, nearest = torch.cdist(samples, centers).min(1)
+        limit = {"3std": 3 * std, "3": 3.0, "3var": 3 * std ** 2}[threshold]
+        good = distance < limit
+        if invert:
+            good = ~good
+        modes = len(set(nearest[good if filter_modes else slice(None)].tolist()))
+        return modes, (good.double().mean().item() if share else int(good.sum()))
+    return fn
+
+
+def test_mode_coverage_check(capsys):
+    from gancourse import toy
+    checks.check_mode_coverage(_coverage_with())
+    checks.check_mode_coverage(lambda s, c, std: (lambda r: (r.modes, r.high_quality))(
+        toy.mode_coverage(s, toy.Mixture2D(c, std, "ring"))))
+    assert "✔ mode_coverage" in capsys.readouterr().out
+    reject(checks.check_mode_coverage, _coverage_with(threshold="3"), "3 in data units")
+    reject(checks.check_mode_coverage, _coverage_with(threshold="3var"), "not 3·std²")
+    reject(checks.check_mode_coverage, _coverage_with(share=False), "is a count")
+    reject(checks.check_mode_coverage, _coverage_with(filter_modes=False), "*high-quality* sample")
+    reject(checks.check_mode_coverage, _coverage_with(invert=True), "inverted")
+    reject(checks.check_mode_coverage, lambda s, c, std: 3, "return two numbers")
+    reject(checks.check_mode_coverage, lambda s, c, std: (8, 1.0), "expected (3, 0.6)")
+
+
+def test_pack_check(capsys):
+    from gancourse.models import pack
+    checks.check_pack(pack)
+    checks.check_pack(lambda x, m: torch.cat([x[i::m].flatten(1) for i in range(m)], 1))  # the same rows
+    assert "✔ pack" in capsys.readouterr().out
+    reject(checks.check_pack, lambda x, m: torch.cat([c.flatten(1) for c in x.chunk(m)], 1), "i + B/m")
+    reject(checks.check_pack, lambda x, m: x.reshape(x.shape[0] // m, m, -1), "m whole samples")
+    reject(checks.check_pack, lambda x, m: x.reshape(-1, m), "m whole samples")
+    reject(checks.check_pack, lambda x, m: torch.tensor(x.reshape(x.shape[0] // m, -1).tolist()), "off the graph")
+    reject(checks.check_pack, lambda x, m: x.flip(0).reshape(x.shape[0] // m, -1), "wrong samples")
+    reject(checks.check_pack, lambda x, m: x.numpy().reshape(x.shape[0] // m, -1), "return a tensor")

@@ -1,3 +1,5 @@
+import copy
+
 import pytest
 import torch
 
@@ -67,3 +69,72 @@ def test_bad_arguments_are_refused():
         DCGANGenerator(image_size=48)
     with pytest.raises(ValueError, match="norm"):
         DCGANDiscriminator(norm="layer")
+
+
+def test_pack_concatenates_consecutive_samples():
+    from gancourse.models import pack
+
+    x = torch.arange(12.0).reshape(6, 2)
+    assert torch.equal(pack(x, 2), torch.tensor([[0.0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]))
+    assert pack(torch.zeros(8, 1, 28, 28), 4).shape == (2, 4 * 784)
+    with pytest.raises(ValueError, match="multiple of 4"):
+        pack(torch.zeros(6, 2), 4)
+
+
+def test_packed_discriminators_score_groups():
+    from gancourse.models import ToyDiscriminator
+
+    assert ToyDiscriminator(pack=4)(torch.randn(12, 2)).shape == (3,)
+    assert MLPDiscriminator(pack=2)(torch.randn(6, 1, 28, 28)).shape == (3,)
+    # a group's score depends on every member of the group, and only on it
+    d = ToyDiscriminator(pack=2)
+    x = torch.randn(4, 2)
+    y = x.clone()
+    y[1] += 1.0
+    assert d(x)[0] != d(y)[0] and d(x)[1] == d(y)[1]
+
+
+def test_minibatch_std_feature_sees_the_batch():
+    from gancourse.models import MinibatchStd, ToyDiscriminator
+
+    x = torch.randn(64, 5)
+    out = MinibatchStd()(x)
+    assert out.shape == (64, 6) and torch.equal(out[:, :5], x)
+    assert torch.allclose(out[:, 5], x.std(0, unbiased=False).mean().expand(64))
+    assert MinibatchStd()(torch.ones(8, 5))[:, 5].abs().max() == 0  # a collapsed batch: zero spread
+    # with the feature, one sample's score depends on the rest of the batch
+    d = ToyDiscriminator(minibatch_std=True)
+    x = torch.randn(16, 2)
+    y = x.clone()
+    y[5:] = 0.0
+    assert d(x)[0] != d(y)[0]
+    assert MLPDiscriminator(minibatch_std=True)(torch.randn(4, 1, 28, 28)).shape == (4,)
+
+
+def test_ensemble_members_match_their_originals_and_train_independently():
+    from gancourse.models import Ensemble, ToyDiscriminator, ToyGenerator
+    from gancourse.training import Trainer, TrainConfig
+
+    torch.manual_seed(0)
+    gs = [ToyGenerator() for _ in range(3)]
+    ds = [ToyDiscriminator(pack=2) for _ in range(3)]
+    G, D = Ensemble(copy.deepcopy(m) for m in gs), Ensemble(copy.deepcopy(m) for m in ds)
+    z = torch.randn(3 * 8, 2)
+    assert torch.allclose(G(z), torch.cat([g(zk) for g, zk in zip(gs, z.chunk(3))]), atol=1e-6)
+    assert D(z).shape == (12,) and G.latent_dim == 2 and G.split(G(z)).shape == (3, 8, 2)
+    # three training steps of the ensemble = three steps of member 1 alone on its block (Adam)
+    config = dict(lr_g=1e-3, lr_d=1e-3, snapshot_every=0)
+    ensemble = Trainer(G, D, torch.zeros(10, 2), TrainConfig(batch_size=24, **config), "cpu")
+    alone = Trainer(gs[1], ds[1], torch.zeros(10, 2), TrainConfig(batch_size=8, **config), "cpu")
+    for _ in range(3):
+        x, z = torch.randn(24, 2), torch.randn(24, 2)
+        ensemble.step_with(x, z)
+        alone.step_with(x[8:16], z[8:16])
+    for name, weight in G.member(1).state_dict().items():
+        assert torch.allclose(weight, gs[1].state_dict()[name], atol=1e-6), name
+    for name, weight in D.member(1).state_dict().items():
+        assert torch.allclose(weight, ds[1].state_dict()[name], atol=1e-6), name
+    with pytest.raises(ValueError, match="no buffers"):
+        Ensemble([MLPGenerator(batchnorm=True), MLPGenerator(batchnorm=True)])
+    with pytest.raises(ValueError, match="multiple of 3"):
+        G(torch.randn(4, 2))

@@ -1,4 +1,5 @@
 import math
+import statistics
 
 import pytest
 import torch
@@ -53,3 +54,19 @@ def test_mixture_1d_density_integrates_to_one_and_matches_samples():
 def test_swiss_roll_shape_and_scale():
     points = toy.swiss_roll(1000, generator=torch.Generator().manual_seed(0))
     assert points.shape == (1000, 2) and points.abs().max() < 2.5
+
+
+def test_mode_experiment_trains_every_seed_and_summarises():
+    result = toy.mode_experiment("grid", seeds=3, steps=30, pack=2, progress=False, device="cpu")
+    assert result["max_modes"] == 25 and result["samples"] == 2500 and result["pack"] == 2
+    assert [run["seed"] for run in result["runs"]] == [0, 1, 2]
+    modes = [run["modes"] for run in result["runs"]]
+    assert result["summary"]["modes"]["mean"] == pytest.approx(sum(modes) / 3)
+    assert result["summary"]["modes"]["std"] == pytest.approx(statistics.stdev(modes))
+
+
+def test_mode_experiment_learns_the_grid():
+    untrained = toy.mode_experiment("grid", seeds=2, steps=0, progress=False, device="cpu")
+    trained = toy.mode_experiment("grid", seeds=2, steps=1500, progress=False, device="cpu")
+    assert untrained["summary"]["modes"]["mean"] <= 3
+    assert trained["summary"]["modes"]["mean"] >= 12 and trained["summary"]["high_quality"]["mean"] > 0.01
