@@ -29,7 +29,7 @@ __all__ = [
     "check_clip_weights", "check_train_step", "check_scale_to_tanh_range", "check_to_unit_range",
     "check_generator_spec", "check_discriminator_spec", "check_sample_images", "check_digit_histogram",
     "check_conv_transpose_output_size", "check_dcgan_init", "check_interpolate",
-    "check_mode_coverage", "check_pack",
+    "check_mode_coverage", "check_pack", "check_critic_step",
 ]
 
 RTOL, ATOL = 1e-4, 1e-5
@@ -1063,3 +1063,93 @@ def check_pack(fn: Callable) -> None:
         raise AssertionError(f"{what} cut the result off the graph (no gradient reaches the generator)."
                              f"\nHint: reshape the tensor; don't go through .numpy(), .tolist() or .detach().")
     _ok("pack: (B, ...) -> (B / m, m · features), consecutive samples in each row, gradients flow")
+
+
+# --- lesson 05: one critic update with the gradient penalty -----------------------------------
+
+def _reference_critic_step(critic, opt, real, fake, gp_weight, variant: str = ""):
+    """The reference update; ``variant`` reproduces a known mistake (or the other, equally
+    valid, orientation of the interpolation: "eps_on_fake")."""
+    if variant != "no_zero_grad":
+        opt.zero_grad()
+    fake = fake if variant == "no_detach" else fake.detach()
+    loss = _ref.critic_loss(critic(real), critic(fake))
+    if variant == "sign":
+        loss = -loss
+    if variant != "no_penalty":
+        eps = torch.rand(real.shape[0], 1)
+        a, b = (fake.detach(), real) if variant == "eps_on_fake" else (real, fake.detach())
+        x_hat = (eps * a + (1 - eps) * b).requires_grad_(True)
+        (grads,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=variant != "no_create_graph")
+        loss = loss + gp_weight * (grads.norm(2, dim=1) - 1).pow(2).mean()
+    loss.backward()
+    opt.step()
+    return loss
+
+
+def _loss_value(loss, what: str) -> float:
+    try:
+        return float(loss.detach()) if torch.is_tensor(loss) else float(loss)
+    except (TypeError, ValueError, RuntimeError):
+        raise AssertionError(f"{what} returned {loss!r}; return the loss (a tensor or a float).") from None
+
+
+@_learner_facing
+def check_critic_step(fn: Callable) -> None:
+    """Check ``fn(critic, opt, real, fake, gp_weight) -> loss``: one WGAN-GP critic update (lesson 05).
+
+    It must zero the critic's gradients, compute E[f(fake)] - E[f(real)] + λ·penalty at random
+    interpolates (one eps per sample, drawn with ``torch.rand``), backpropagate and step; the fakes
+    come from a generator and must not receive gradients. Probed on a small 2-D critic with SGD:
+    the updated weights are compared with the reference update under the same random numbers.
+    """
+    what = "your critic_step"
+
+    def setup():
+        torch.manual_seed(0)
+        critic = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 1), _Squeeze())
+        generator = nn.Linear(2, 2)
+        opt = torch.optim.SGD(critic.parameters(), lr=0.1)
+        real = torch.randn(32, 2) + torch.tensor([2.0, 0.0])
+        fake = generator(torch.randn(32, 2))
+        for p in critic.parameters():  # stale gradients from an earlier step
+            p.grad = torch.full_like(p, 0.5)
+        return critic, generator, opt, real, fake
+
+    critic, generator, opt, real, fake = setup()
+    torch.manual_seed(1)
+    loss = _call(fn, critic, opt, real, fake, 10.0, what=what)
+    got = _params(critic)
+    if generator.weight.grad is not None:
+        raise AssertionError(f"{what} sent gradients into the generator.\nHint: the critic's update uses "
+                             f"fake.detach(); the generator is trained in its own step.")
+    results = {}
+    for variant in ("", "eps_on_fake", "no_penalty", "no_create_graph", "sign", "no_zero_grad"):
+        ref_critic, _, ref_opt, ref_real, ref_fake = setup()
+        torch.manual_seed(1)
+        ref_loss = _reference_critic_step(ref_critic, ref_opt, ref_real, ref_fake, 10.0, variant)
+        results[variant] = (_params(ref_critic), float(ref_loss.detach()))
+    if _same(got, results[""][0]) or _same(got, results["eps_on_fake"][0]):
+        expected_loss = results[""][1] if _same(got, results[""][0]) else results["eps_on_fake"][1]
+        loss_value = _loss_value(loss, what)
+        if abs(loss_value - expected_loss) > 1e-4 * max(1.0, abs(expected_loss)):
+            raise AssertionError(f"{what} updated the critic correctly but returned {loss_value:.6g}; the "
+                                 f"critic's loss with the penalty was {expected_loss:.6g}.\nHint: return the "
+                                 f"loss you called backward() on.")
+        _ok("critic_step: zero_grad, E[f(fake)] - E[f(real)] + λ·penalty (through create_graph), backward, "
+            "step; no gradient reaches the generator")
+        return
+    hints = {
+        "no_penalty": "the update ignores the gradient penalty: add gp_weight · penalty to the critic's loss.",
+        "no_create_graph": "the penalty does not reach the critic's weights: take its gradient with "
+                           "torch.autograd.grad(..., create_graph=True), so the penalty itself can be differentiated.",
+        "sign": "the signs are flipped: the critic minimises E[f(fake)] - E[f(real)] (it raises real scores).",
+        "no_zero_grad": "gradients from an earlier step were added in: call opt.zero_grad() first.",
+    }
+    hint = next((h for v, h in hints.items() if _same(got, results[v][0])), None)
+    if hint == hints["no_penalty"] and abs(_loss_value(loss, what) - results[""][1]) < 1e-4 * max(1.0, abs(results[""][1])):
+        hint = hints["no_create_graph"]  # the penalty is in the loss's value but not in its gradient
+    if hint is None and _same(got, _params(setup()[0])):
+        hint = "the critic's weights did not change: call loss.backward() and opt.step()."
+    raise AssertionError(f"{what} did not update the critic as one WGAN-GP step does.\nHint: "
+                         f"{hint or 'zero the gradients, compute critic_loss + gp_weight * penalty (one eps per sample from torch.rand(B, 1)), backward, step.'}")

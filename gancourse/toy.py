@@ -136,15 +136,17 @@ def mode_coverage(samples: torch.Tensor, mixture: Mixture2D, threshold: float = 
 
 
 def mode_experiment(dataset: str | Mixture2D = "ring", loss: str = "non-saturating", seeds: int = 5,
-                    steps: int = 5000, pack: int = 1, minibatch_std: bool = False, batch_size: int = 256,
-                    hidden: tuple[int, ...] = (128, 128), device=None, progress: bool = True,
-                    **overrides) -> dict:
+                    steps: int = 5000, pack: int = 1, minibatch_std: bool = False, norm: str = "none",
+                    batch_size: int = 256, hidden: tuple[int, ...] = (128, 128), device=None,
+                    progress: bool = True, **overrides) -> dict:
     """Train ``seeds`` toy GANs on PacGAN's ring or grid and measure each on 2,500 samples.
 
     All seeds train at once as one :class:`gancourse.models.Ensemble` through the ordinary
     Trainer (member k starts from ``torch.manual_seed(k)`` and draws its own batches of
     ``batch_size``), which is what makes tables of many runs affordable on a CPU. Models: toy MLPs
-    with ``hidden`` layers; ``pack`` and ``minibatch_std`` are the discriminator's remedies. The
+    with ``hidden`` layers; ``pack`` and ``minibatch_std`` are the discriminator's remedies;
+    ``norm="spectral"`` gives a spectrally normalised discriminator, whose power-iteration buffers
+    do not batch, so those seeds train one after another (same protocol, slower). The
     GAN losses use Adam 1e-3, β (0.5, 0.999) (2e-4 learns these small problems too slowly); the
     WGAN losses their published presets; ``overrides`` go to ``TrainConfig.preset``.
 
@@ -156,26 +158,36 @@ def mode_experiment(dataset: str | Mixture2D = "ring", loss: str = "non-saturati
 
     device = device if isinstance(device, torch.device) else runtime.pick_device(device)
     mixture = dataset if isinstance(dataset, Mixture2D) else {"ring": ring, "grid": grid}[dataset]()
-    generators, discriminators = [], []
+    defaults = dict(lr_g=1e-3, lr_d=1e-3) if loss in ("non-saturating", "minimax", "hinge") else {}
+    settings = {**defaults, "snapshot_every": 0, "log_every": 100, **overrides}
+    data = mixture.sample(100_000, torch.Generator().manual_seed(0))
+    pairs = []
     for seed in range(seeds):
         torch.manual_seed(seed)
-        generators.append(models.ToyGenerator(hidden=hidden))
-        discriminators.append(models.ToyDiscriminator(hidden=hidden, pack=pack, minibatch_std=minibatch_std))
-    generator, discriminator = models.Ensemble(generators), models.Ensemble(discriminators)
-    defaults = dict(lr_g=1e-3, lr_d=1e-3) if loss in ("non-saturating", "minimax", "hinge") else {}
-    config = TrainConfig.preset(loss, **{**defaults, "batch_size": batch_size * seeds, "snapshot_every": 0,
-                                         "log_every": 100, **overrides})
-    data = mixture.sample(100_000, torch.Generator().manual_seed(0))
-    trainer = Trainer(generator, discriminator, data, config, device)
-    trainer.train(steps, progress=progress)
-    z = torch.randn(seeds * 2500, generator.latent_dim, generator=torch.Generator().manual_seed(10_000))
-    samples = generator.split(trainer.sample(z=z))  # (seeds, 2500, 2)
+        pairs.append((models.ToyGenerator(hidden=hidden),
+                      models.ToyDiscriminator(hidden=hidden, pack=pack, minibatch_std=minibatch_std, norm=norm)))
+    z = torch.randn(seeds, 2500, pairs[0][0].latent_dim, generator=torch.Generator().manual_seed(10_000))
+    if norm == "none":
+        generator, discriminator = models.Ensemble(g for g, _ in pairs), models.Ensemble(d for _, d in pairs)
+        config = TrainConfig.preset(loss, **{**settings, "batch_size": batch_size * seeds})
+        trainer = Trainer(generator, discriminator, data, config, device)
+        trainer.train(steps, progress=progress)
+        samples = generator.split(trainer.sample(z=z.flatten(0, 1)))  # (seeds, 2500, 2)
+        seconds = trainer.seconds
+    else:
+        samples, seconds = [], 0.0
+        for seed, (generator, discriminator) in enumerate(pairs):
+            config = TrainConfig.preset(loss, **{**settings, "batch_size": batch_size, "seed": seed})
+            trainer = Trainer(generator, discriminator, data, config, device)
+            trainer.train(steps, progress=progress)
+            samples.append(trainer.sample(z=z[seed]))
+            seconds += trainer.seconds
     runs = [{"seed": seed, **mode_coverage(samples[seed], mixture).as_dict()} for seed in range(seeds)]
     summary = {}
     for key in ("modes", "high_quality", "kl"):
         values = [run[key] for run in runs]
         summary[key] = {"mean": statistics.fmean(values),
                         "std": statistics.stdev(values) if len(values) > 1 else 0.0}
-    return {"dataset": mixture.name, "loss": loss, "pack": pack, "minibatch_std": minibatch_std,
-            "steps": steps, "samples": 2500, "max_modes": mixture.n_modes, "seconds": round(trainer.seconds, 2),
+    return {"dataset": mixture.name, "loss": loss, "pack": pack, "minibatch_std": minibatch_std, "norm": norm,
+            "steps": steps, "samples": 2500, "max_modes": mixture.n_modes, "seconds": round(seconds, 2),
             "runs": runs, "summary": summary}

@@ -666,3 +666,38 @@ def test_pack_check(capsys):
     reject(checks.check_pack, lambda x, m: torch.tensor(x.reshape(x.shape[0] // m, -1).tolist()), "off the graph")
     reject(checks.check_pack, lambda x, m: x.flip(0).reshape(x.shape[0] // m, -1), "wrong samples")
     reject(checks.check_pack, lambda x, m: x.numpy().reshape(x.shape[0] // m, -1), "return a tensor")
+
+
+def _critic_step_with(variant=""):
+    def step(critic, opt, real, fake, gp_weight):
+        return checks._reference_critic_step(critic, opt, real, fake, gp_weight, variant)
+    return step
+
+
+def test_critic_step_check(capsys):
+    from gancourse import losses
+
+    def package_step(critic, opt, real, fake, gp_weight):
+        opt.zero_grad()
+        loss = losses.critic_loss(critic(real), critic(fake.detach()))
+        loss = loss + gp_weight * losses.gradient_penalty(critic, real, fake)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    checks.check_critic_step(package_step)
+    checks.check_critic_step(_critic_step_with("eps_on_fake"))
+    assert "✔ critic_step" in capsys.readouterr().out
+    reject(checks.check_critic_step, _critic_step_with("no_penalty"), "ignores the gradient penalty")
+    reject(checks.check_critic_step, _critic_step_with("no_create_graph"), "create_graph=True")
+    reject(checks.check_critic_step, _critic_step_with("sign"), "signs are flipped")
+    reject(checks.check_critic_step, _critic_step_with("no_zero_grad"), "zero_grad")
+    reject(checks.check_critic_step, _critic_step_with("no_detach"), "generator", "detach")
+    reject(checks.check_critic_step, lambda c, o, r, f, w: torch.tensor(0.0), "did not change")
+    reject(checks.check_critic_step, lambda c, o, r, f, w: (_ for _ in ()).throw(
+        NotImplementedError("Exercise 'critic_step' is not done yet")), "not done yet")
+
+    def wrong_return(critic, opt, real, fake, gp_weight):
+        _critic_step_with("")(critic, opt, real, fake, gp_weight)
+        return 0.0
+    reject(checks.check_critic_step, wrong_return, "return the loss")

@@ -70,3 +70,9 @@ def test_mode_experiment_learns_the_grid():
     trained = toy.mode_experiment("grid", seeds=2, steps=1500, progress=False, device="cpu")
     assert untrained["summary"]["modes"]["mean"] <= 3
     assert trained["summary"]["modes"]["mean"] >= 12 and trained["summary"]["high_quality"]["mean"] > 0.01
+
+
+def test_mode_experiment_with_a_spectral_critic_trains_seed_by_seed():
+    result = toy.mode_experiment("ring", loss="wgan-gp", seeds=2, steps=5, norm="spectral", progress=False,
+                                 device="cpu", n_critic=1)
+    assert result["norm"] == "spectral" and len(result["runs"]) == 2 and result["seconds"] > 0
