@@ -1,12 +1,10 @@
 """Many small runs: K seeds of the 2-D toy GAN trained as one batched model, against K runs in
 sequence with the course's Trainer (lesson 04 needs dozens of runs for its tables).
 
-Batched: the K generators' and K discriminators' parameters are stacked
-(`torch.func.stack_module_state`), one non-saturating GAN step is written functionally and
-vectorised over the K members with `torch.func.vmap(torch.func.grad(...))`, and one Adam
-optimizer updates the stacked tensors; Adam is elementwise, so the members stay independent.
-Each member draws its own real batch and noise. Sequential: `Trainer` K times, same models,
-steps and batch size.
+Batched: `gancourse.models.Ensemble` stacks the K generators' and K discriminators' weights and
+runs them with `torch.func.vmap`; the same `Trainer` trains the pair with a batch K times larger,
+split into one block per member (each member's gradients and Adam statistics are its own; see
+tests/test_models.py). Sequential: `Trainer` K times, same models, steps and batch size.
 
     python benchmarks/bench_seeds.py --seeds 10 --steps 500
 
@@ -15,15 +13,12 @@ Prints runs per minute both ways and the ratio, then a JSON object. Not part of 
 from __future__ import annotations
 
 import argparse
-import copy
 import json
-import time
 
 import torch
-from torch.func import functional_call, grad, stack_module_state, vmap
 
-from gancourse import losses, toy
-from gancourse.models import ToyDiscriminator, ToyGenerator
+from gancourse import toy
+from gancourse.models import Ensemble, ToyDiscriminator, ToyGenerator
 from gancourse.training import Trainer, TrainConfig
 
 
@@ -38,37 +33,11 @@ def members(seeds: int):
 def batched(data: torch.Tensor, seeds: int, steps: int, batch: int) -> tuple[float, torch.Tensor]:
     """Seconds for `steps` steps of all members at once, and the members' samples afterwards."""
     pairs = members(seeds)
-    g_params, _ = stack_module_state([g for g, _ in pairs])
-    d_params, _ = stack_module_state([d for _, d in pairs])
-    g_base, d_base = copy.deepcopy(pairs[0][0]).to("meta"), copy.deepcopy(pairs[0][1]).to("meta")
-    g_tensors, d_tensors = list(g_params.values()), list(d_params.values())
-    opt_g = torch.optim.Adam(g_tensors, lr=1e-3, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(d_tensors, lr=1e-3, betas=(0.5, 0.999))
-
-    def loss_d(dp, gp, x_real, z):
-        x_fake = functional_call(g_base, gp, (z,)).detach()
-        return losses.discriminator_loss(functional_call(d_base, dp, (x_real,)), functional_call(d_base, dp, (x_fake,)))
-
-    def loss_g(gp, dp, z):
-        return losses.generator_loss(functional_call(d_base, dp, (functional_call(g_base, gp, (z,)),)))
-
-    grad_d, grad_g = vmap(grad(loss_d)), vmap(grad(loss_g))
-    rng = torch.Generator().manual_seed(0)
-    start = time.perf_counter()
-    for _ in range(steps):
-        x_real = data[torch.randint(len(data), (seeds, batch), generator=rng)]  # (K, B, 2)
-        z = torch.randn(seeds, batch, 2, generator=rng)
-        for tensor, g in zip(d_tensors, grad_d(d_params, g_params, x_real, z).values()):
-            tensor.grad = g
-        opt_d.step()
-        z = torch.randn(seeds, batch, 2, generator=rng)
-        for tensor, g in zip(g_tensors, grad_g(g_params, d_params, z).values()):
-            tensor.grad = g
-        opt_g.step()
-    seconds = time.perf_counter() - start
-    with torch.no_grad():
-        samples = vmap(lambda gp, z: functional_call(g_base, gp, (z,)))(g_params, torch.randn(seeds, 2500, 2))
-    return seconds, samples
+    generator, discriminator = Ensemble(g for g, _ in pairs), Ensemble(d for _, d in pairs)
+    config = TrainConfig(lr_g=1e-3, lr_d=1e-3, batch_size=batch * seeds, snapshot_every=0, log_every=100)
+    trainer = Trainer(generator, discriminator, data, config, "cpu")
+    trainer.train(steps, progress=False)
+    return trainer.seconds, generator.split(trainer.sample(2500 * seeds))
 
 
 def sequential(data: torch.Tensor, seeds: int, steps: int, batch: int) -> tuple[float, list[torch.Tensor]]:
@@ -76,9 +45,8 @@ def sequential(data: torch.Tensor, seeds: int, steps: int, batch: int) -> tuple[
     for seed, (generator, discriminator) in enumerate(members(seeds)):
         config = TrainConfig(lr_g=1e-3, lr_d=1e-3, batch_size=batch, seed=seed, snapshot_every=0, log_every=100)
         trainer = Trainer(generator, discriminator, data, config, "cpu")
-        start = time.perf_counter()
         trainer.train(steps, progress=False)
-        seconds += time.perf_counter() - start
+        seconds += trainer.seconds
         samples.append(trainer.sample(2500))
     return seconds, samples
 

@@ -76,3 +76,9 @@ def test_mode_experiment_with_a_spectral_critic_trains_seed_by_seed():
     result = toy.mode_experiment("ring", loss="wgan-gp", seeds=2, steps=5, norm="spectral", progress=False,
                                  device="cpu", n_critic=1)
     assert result["norm"] == "spectral" and len(result["runs"]) == 2 and result["seconds"] > 0
+
+
+def test_mode_experiment_batches_the_gradient_penalty_per_member():
+    # the penalty's double backward runs through the vmapped ensemble
+    result = toy.mode_experiment("ring", loss="wgan-gp", seeds=2, steps=3, progress=False, device="cpu")
+    assert len(result["runs"]) == 2 and all(math.isfinite(run["kl"]) for run in result["runs"])
