@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 __all__ = ["jensen_shannon", "MNISTJudge", "load_judge", "digit_histogram", "kl_to_uniform", "confident_share",
-           "frechet_distance", "judge_report", "FEATURE_DIM"]
+           "frechet_distance", "judge_report", "JudgeCurve", "FEATURE_DIM"]
 
 WEIGHTS = "mnist_judge.pt"
 #: SHA-256 of the shipped weights; ``python -m gancourse.metrics train`` prints the new one.
@@ -156,6 +156,31 @@ def judge_report(images: torch.Tensor, judge: MNISTJudge, real_features: torch.T
     return {"histogram": histogram.tolist(), "kl_to_uniform": kl_to_uniform(histogram),
             "confident_share": confident_share(probs),
             "frechet_distance": frechet_distance(features, real_features), "n": len(images)}
+
+
+class JudgeCurve:
+    """Scores a generator with the judge during training: pass it as a Trainer's ``on_snapshot``.
+
+    At every snapshot it draws ``n`` samples and appends a row ``{"step", "seconds", **report}``
+    (:func:`judge_report`) to ``rows``; call it once more after training for the final point.
+    ``extra(trainer, samples) -> dict`` adds columns, e.g. the critic's estimate (lesson 05).
+    Snapshot time is not training time: the Trainer's clock stops while it runs.
+    """
+
+    def __init__(self, judge: MNISTJudge, real_features: torch.Tensor, n: int = 2000, extra=None):
+        self.judge, self.real_features, self.n, self.extra = judge, real_features, n, extra
+        self.rows: list[dict] = []
+
+    def __call__(self, trainer) -> None:
+        samples = trainer.sample(self.n)
+        row = {"step": trainer.step, "seconds": trainer.seconds}
+        if self.extra is not None:
+            row.update(self.extra(trainer, samples))
+        row.update(judge_report(samples, self.judge, self.real_features))
+        self.rows.append(row)
+
+    def column(self, name: str) -> list:
+        return [row[name] for row in self.rows]
 
 
 # --- training the judge (run once; the result ships with the package) ------------------------

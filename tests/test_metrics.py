@@ -90,3 +90,20 @@ def test_jensen_shannon_bounds_and_symmetry():
     assert metrics.jensen_shannon(p, q) == pytest.approx(metrics.jensen_shannon(q, p).item())
     assert 0 < metrics.jensen_shannon(p, q) < math.log(2)
     assert metrics.jensen_shannon(torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])) == pytest.approx(math.log(2))
+
+
+def test_judge_curve_scores_each_snapshot_outside_training_time():
+    from gancourse.models import MLPDiscriminator, MLPGenerator
+    from gancourse.training import Trainer, TrainConfig
+
+    judge = metrics.load_judge()
+    real = torch.rand(200, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    curve = metrics.JudgeCurve(judge, judge.embed(real)[0], n=100,
+                               extra=lambda trainer, samples: {"mean_pixel": samples.mean().item()})
+    trainer = Trainer(MLPGenerator(hidden=(32,)), MLPDiscriminator(hidden=(32,)), real,
+                      TrainConfig(batch_size=16, snapshot_every=2, log_every=1), "cpu", on_snapshot=curve)
+    trainer.train(4, progress=False)
+    assert curve.column("step") == [0, 2, 4]
+    row = curve.rows[-1]
+    assert row["n"] == 100 and len(row["histogram"]) == 10 and row["frechet_distance"] > 0
+    assert -1 <= row["mean_pixel"] <= 1 and row["seconds"] <= trainer.seconds
