@@ -120,6 +120,22 @@ class MinibatchStd(nn.Module):
         return torch.cat([x, std.expand(x.shape[0], 1)], dim=1)
 
 
+def _scoring_mlp(width: int, hidden: tuple[int, ...], wrap, dropout: float = 0.0,
+                 minibatch_std: bool = False) -> nn.Sequential:
+    """The fully connected discriminators' body: (Linear, LeakyReLU(0.2)[, Dropout]) per hidden
+    layer, an optional MinibatchStd feature after the first, and a Linear to one score."""
+    layers: list[nn.Module] = []
+    for i, size in enumerate(hidden):
+        layers += [wrap(nn.Linear(width, size)), nn.LeakyReLU(0.2)]
+        layers += [nn.Dropout(dropout)] if dropout > 0 else []
+        width = size
+        if minibatch_std and i == 0:
+            layers.append(MinibatchStd())
+            width += 1
+    layers.append(wrap(nn.Linear(width, 1)))
+    return nn.Sequential(*layers)
+
+
 class ToyDiscriminator(nn.Module):
     """MLP discriminator or critic for toy data: x (B, in_dim) -> scores (B / pack,).
 
@@ -136,16 +152,7 @@ class ToyDiscriminator(nn.Module):
             raise ValueError(f"ToyDiscriminator supports norm 'none' or 'spectral', not {norm!r}")
         wrap = spectral_norm if norm == "spectral" else (lambda layer: layer)
         self.pack = pack
-        layers: list[nn.Module] = []
-        width = in_dim * pack
-        for i, size in enumerate(hidden):
-            layers += [wrap(nn.Linear(width, size)), nn.LeakyReLU(0.2)]
-            width = size
-            if minibatch_std and i == 0:
-                layers.append(MinibatchStd())
-                width += 1
-        layers.append(wrap(nn.Linear(width, 1)))
-        self.net = nn.Sequential(*layers)
+        self.net = _scoring_mlp(in_dim * pack, hidden, wrap, minibatch_std=minibatch_std)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(pack(x, self.pack)).squeeze(1)
@@ -257,17 +264,7 @@ class MLPDiscriminator(nn.Module):
             raise ValueError(f"MLPDiscriminator supports norm 'none' or 'spectral', not {norm!r}")
         wrap = spectral_norm if norm == "spectral" else (lambda layer: layer)
         self.pack = pack
-        layers: list[nn.Module] = []
-        width = math.prod(image_shape) * pack
-        for i, size in enumerate(hidden):
-            layers += [wrap(nn.Linear(width, size)), nn.LeakyReLU(0.2)]
-            layers += [nn.Dropout(dropout)] if dropout > 0 else []
-            width = size
-            if minibatch_std and i == 0:
-                layers.append(MinibatchStd())
-                width += 1
-        layers.append(wrap(nn.Linear(width, 1)))
-        self.net = nn.Sequential(*layers)
+        self.net = _scoring_mlp(math.prod(image_shape) * pack, hidden, wrap, dropout, minibatch_std)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(pack(x, self.pack)).squeeze(1)  # (B / pack,)
