@@ -162,7 +162,8 @@ class JudgeCurve:
     """Scores a generator with the judge during training: pass it as a Trainer's ``on_snapshot``.
 
     At every snapshot it draws ``n`` samples and appends a row ``{"step", "seconds", **report}``
-    (:func:`judge_report`) to ``rows``; call it once more after training for the final point.
+    (:func:`judge_report`) to ``rows``; call it once more after training for the final point
+    (a step already scored is not scored again, so that call is safe when training ended on a snapshot).
     ``extra(trainer, samples) -> dict`` adds columns, e.g. the critic's estimate (lesson 05).
     Snapshot time is not training time: the Trainer's clock stops while it runs.
     """
@@ -172,6 +173,8 @@ class JudgeCurve:
         self.rows: list[dict] = []
 
     def __call__(self, trainer) -> None:
+        if self.rows and self.rows[-1]["step"] == trainer.step:
+            return
         samples = trainer.sample(self.n)
         row = {"step": trainer.step, "seconds": trainer.seconds}
         if self.extra is not None:

@@ -104,6 +104,8 @@ def test_judge_curve_scores_each_snapshot_outside_training_time():
                       TrainConfig(batch_size=16, snapshot_every=2, log_every=1), "cpu", on_snapshot=curve)
     trainer.train(4, progress=False)
     assert curve.column("step") == [0, 2, 4]
+    curve(trainer)  # the "once more at the end" call, after a run that ended on a snapshot
+    assert curve.column("step") == [0, 2, 4]
     row = curve.rows[-1]
     assert row["n"] == 100 and len(row["histogram"]) == 10 and row["frechet_distance"] > 0
     assert -1 <= row["mean_pixel"] <= 1 and row["seconds"] <= trainer.seconds
