@@ -1,4 +1,5 @@
-"""Judging generated MNIST digits with a small classifier shipped in the package (DESIGN §4).
+"""Judging generated MNIST digits with a small classifier shipped in the package (docs/design.md,
+"Measures").
 
 - :class:`MNISTJudge`: a 4-layer CNN trained on MNIST's training set by
   ``python -m gancourse.metrics train`` (the weights ship in ``gancourse/weights``, with a
@@ -8,6 +9,8 @@
 - :func:`frechet_distance`: the Fréchet distance between Gaussians fitted to the judge's 64-d
   features of two image sets (Heusel et al. 2017's FID formula, on MNIST-classifier features
   instead of Inception's, so its values are on a different scale from published FIDs).
+- :class:`JudgeCurve` and :func:`judged_run`: the judge's figures over a training run, the one
+  way every MNIST lesson trains and measures.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 __all__ = ["jensen_shannon", "MNISTJudge", "load_judge", "digit_histogram", "kl_to_uniform", "confident_share",
-           "frechet_distance", "judge_report", "JudgeCurve", "FEATURE_DIM"]
+           "frechet_distance", "judge_report", "JudgeCurve", "judged_run", "FEATURE_DIM"]
 
 WEIGHTS = "mnist_judge.pt"
 #: SHA-256 of the shipped weights; ``python -m gancourse.metrics train`` prints the new one.
@@ -184,6 +187,33 @@ class JudgeCurve:
 
     def column(self, name: str) -> list:
         return [row[name] for row in self.rows]
+
+
+def judged_run(trainer, judge: MNISTJudge, real_features: torch.Tensor, *, steps: int | None = None,
+               seconds: float | None = None, n: int = 2000, extra=None, progress: bool = True) -> JudgeCurve:
+    """Train ``trainer`` while the judge scores every snapshot, then score the end once more.
+
+    The one judged MNIST run of the course (lessons 02 to 05): a :class:`JudgeCurve` of ``n``
+    samples joins the trainer's ``on_snapshot`` callbacks for this call only, ``trainer.train``
+    runs for ``steps`` and/or ``seconds`` (continuing where the trainer stands), and the returned
+    curve's ``rows`` hold the start, every snapshot and the end, each step once. The judge's time
+    is not training time. Seed the global RNG before calling for reproducible samples (and dropout).
+
+    Args:
+        trainer: a :class:`gancourse.training.Trainer` on MNIST-shaped images (N, 1, 28, 28).
+        judge, real_features: from :func:`load_judge` and ``judge.embed(real_images)[0]``.
+        extra: ``extra(trainer, samples) -> dict`` adds columns to each row.
+    """
+    curve = JudgeCurve(judge, real_features, n=n, extra=extra)
+    if trainer.step > 0 or not trainer.config.snapshot_every:  # train() snapshots only a fresh run
+        curve(trainer)
+    trainer.on_snapshot.append(curve)
+    try:
+        trainer.train(steps=steps, seconds=seconds, progress=progress)
+    finally:
+        trainer.on_snapshot.remove(curve)
+    curve(trainer)  # the end, unless training ended on a snapshot
+    return curve
 
 
 # --- training the judge (run once; the result ships with the package) ------------------------

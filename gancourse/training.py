@@ -21,15 +21,68 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import torch
 from torch import nn
 
 from gancourse import losses
 
-LOSSES = ("minimax", "non-saturating", "wgan-clip", "wgan-gp", "hinge")
-_CRITIC_LOSSES = ("wgan-clip", "wgan-gp")
+@dataclass(frozen=True)
+class LossFamily:
+    """One loss family, read in one place by the Trainer, the toy experiments and the viewers.
+
+    ``discriminator_loss(scores_real, scores_fake)`` and ``generator_loss(scores_fake)`` come from
+    :mod:`gancourse.losses`; ``penalty(discriminator, x_real, x_fake, config, rng)`` is added to the
+    discriminator's loss; ``after_discriminator_step(discriminator, config)`` runs after each of its
+    optimizer steps. ``critic``: the scores are raw critic values (Wasserstein), not logits, so the
+    history logs their means instead of mean probabilities. ``preset``: the published settings
+    (:meth:`TrainConfig.preset`), from ``source``.
+    """
+
+    name: str
+    discriminator_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    generator_loss: Callable[[torch.Tensor], torch.Tensor]
+    critic: bool = False
+    penalty: Callable | None = None
+    after_discriminator_step: Callable[[nn.Module, "TrainConfig"], None] | None = None
+    preset: dict = field(default_factory=dict)
+    source: str = ""
+
+
+def _gradient_penalty(discriminator, x_real, x_fake, config, rng) -> torch.Tensor:
+    return config.gp_weight * losses.gradient_penalty(discriminator, x_real, x_fake, generator=rng)
+
+
+def _clip(discriminator, config) -> None:
+    losses.clip_weights_(discriminator, config.clip_value)
+
+
+LOSS_FAMILIES: dict[str, LossFamily] = {family.name: family for family in (
+    LossFamily("minimax", losses.discriminator_loss,
+               lambda scores_fake: losses.generator_loss(scores_fake, saturating=True),
+               source="Goodfellow et al. 2014, eq. 1; Adam settings of Radford et al. 2016"),
+    LossFamily("non-saturating", losses.discriminator_loss, losses.generator_loss,
+               source="Goodfellow et al. 2014, section 3; Adam 2e-4, β (0.5, 0.999) of Radford et al. 2016"),
+    LossFamily("wgan-clip", losses.critic_loss, losses.wgan_generator_loss, critic=True,
+               after_discriminator_step=_clip,
+               preset=dict(optimizer="rmsprop", lr_g=5e-5, lr_d=5e-5, n_critic=5, clip_value=0.01),
+               source="Arjovsky et al. 2017, Algorithm 1"),
+    LossFamily("wgan-gp", losses.critic_loss, losses.wgan_generator_loss, critic=True,
+               penalty=_gradient_penalty,
+               preset=dict(lr_g=1e-4, lr_d=1e-4, betas=(0.0, 0.9), n_critic=5, gp_weight=10.0),
+               source="Gulrajani et al. 2017, Algorithm 1"),
+    LossFamily("hinge", losses.hinge_discriminator_loss, losses.hinge_generator_loss,
+               preset=dict(betas=(0.0, 0.9)), source="Miyato et al. 2018, eq. 16"),
+)}
+LOSSES = tuple(LOSS_FAMILIES)
+
+
+def loss_family(name: str) -> LossFamily:
+    """The :class:`LossFamily` called ``name``; a ValueError listing the families otherwise."""
+    if name not in LOSS_FAMILIES:
+        raise ValueError(f"unknown loss {name!r}; choose one of {LOSSES}")
+    return LOSS_FAMILIES[name]
 
 
 @dataclass
@@ -56,8 +109,7 @@ class TrainConfig:
     channels_last: bool | None = None  # None: on for image (4-D) data
 
     def __post_init__(self):
-        if self.loss not in LOSSES:
-            raise ValueError(f"unknown loss {self.loss!r}; choose one of {LOSSES}")
+        loss_family(self.loss)  # a ValueError naming the families when unknown
         if self.optimizer not in ("adam", "rmsprop", "sgd"):
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose 'adam', 'rmsprop' or 'sgd'")
         for name in ("batch_size", "n_critic", "log_every"):
@@ -67,22 +119,9 @@ class TrainConfig:
 
     @classmethod
     def preset(cls, loss: str, **overrides) -> "TrainConfig":
-        """The published settings for a loss family, with ``overrides`` on top.
-
-        - ``non-saturating`` / ``minimax``: Adam 2e-4, β (0.5, 0.999) (DCGAN);
-        - ``wgan-clip``: RMSprop 5e-5, c = 0.01, n_critic 5 (Arjovsky et al. 2017, Algorithm 1);
-        - ``wgan-gp``: Adam 1e-4, β (0, 0.9), λ = 10, n_critic 5 (Gulrajani et al. 2017, Alg. 1);
-        - ``hinge``: Adam 2e-4, β (0, 0.9) (Miyato et al. 2018).
-        """
-        settings = {
-            "minimax": {}, "non-saturating": {},
-            "wgan-clip": dict(optimizer="rmsprop", lr_g=5e-5, lr_d=5e-5, n_critic=5, clip_value=0.01),
-            "wgan-gp": dict(lr_g=1e-4, lr_d=1e-4, betas=(0.0, 0.9), n_critic=5, gp_weight=10.0),
-            "hinge": dict(betas=(0.0, 0.9)),
-        }
-        if loss not in settings:
-            raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
-        return cls(loss=loss, **{**settings[loss], **overrides})
+        """The published settings of a loss family (``LOSS_FAMILIES[loss].preset`` on top of the
+        defaults, which are DCGAN's Adam 2e-4, β (0.5, 0.999)), with ``overrides`` on top."""
+        return cls(loss=loss, **{**loss_family(loss).preset, **overrides})
 
 
 def fast_bfloat16(device: torch.device) -> bool:
@@ -219,8 +258,10 @@ class Trainer:
             ``device`` once; batches are drawn from it by index, with replacement.
         config: a :class:`TrainConfig`.
         device: where to train; from ``gancourse.runtime.pick_device()`` when ``None``.
-        on_snapshot: called with the trainer after every snapshot, e.g. a
-            ``gancourse.viz.ToyRecorder`` that records the discriminator's field for a viewer.
+        on_snapshot: a callable, or a list of them, each called with the trainer after every
+            snapshot, e.g. a ``gancourse.viz.ToyRecorder`` that records the discriminator's field
+            for a viewer and a ``gancourse.metrics.JudgeCurve`` that scores samples. Their time is
+            not training time.
         discriminator_loss, generator_loss: replace the configured family's losses with your
             own: ``f(scores_real, scores_fake)`` and ``f(scores_fake)`` (an exercise's answer, or
             a deliberately wrong loss to see what it does). They are not saved in checkpoints.
@@ -231,7 +272,7 @@ class Trainer:
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, data: torch.Tensor,
                  config: TrainConfig | None = None, device: torch.device | str | None = None,
-                 on_snapshot: Callable[["Trainer"], None] | None = None,
+                 on_snapshot: Callable[["Trainer"], None] | Iterable[Callable[["Trainer"], None]] | None = None,
                  discriminator_loss: Callable | None = None, generator_loss: Callable | None = None):
         from gancourse.runtime import pick_device
 
@@ -252,11 +293,14 @@ class Trainer:
         self.opt_g, self.opt_d = self._optimizers()
         self.rng = torch.Generator(device=self.device).manual_seed(cfg.seed)
         self.fixed_z = torch.randn(cfg.n_snapshot, self.latent_dim, device=self.device, generator=self.rng)
-        self.on_snapshot = on_snapshot
+        self.on_snapshot: list[Callable[["Trainer"], None]] = (
+            [] if on_snapshot is None else [on_snapshot] if callable(on_snapshot) else list(on_snapshot))
+        self.family = loss_family(cfg.loss)
         self.custom_loss_d, self.custom_loss_g = discriminator_loss, generator_loss
         self.step = 0  # generator updates done
         self.seconds = 0.0
         self.history = History()
+        self._clock: float | None = None  # perf_counter at the last clock reading, while train() runs
 
     def _optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
         cfg = self.config
@@ -282,30 +326,11 @@ class Trainer:
                               generator=self.rng)
         return self.data[index]
 
-    def _loss_d(self, scores_real, scores_fake, x_real, x_fake) -> torch.Tensor:
-        loss = self.config.loss
-        if self.custom_loss_d is not None:
-            return self.custom_loss_d(scores_real, scores_fake)
-        if loss in ("minimax", "non-saturating"):
-            return losses.discriminator_loss(scores_real, scores_fake)
-        if loss == "hinge":
-            return losses.hinge_discriminator_loss(scores_real, scores_fake)
-        value = losses.critic_loss(scores_real, scores_fake)
-        if loss == "wgan-gp":
-            value = value + self.config.gp_weight * losses.gradient_penalty(
-                self.discriminator, x_real, x_fake, generator=self.rng)
-        return value
-
     def loss_g(self, scores_fake) -> torch.Tensor:
         """The generator's loss on the discriminator's scores for generated samples."""
-        loss = self.config.loss
         if self.custom_loss_g is not None:
             return self.custom_loss_g(scores_fake)
-        if loss in ("minimax", "non-saturating"):
-            return losses.generator_loss(scores_fake, saturating=loss == "minimax")
-        if loss == "hinge":
-            return losses.hinge_generator_loss(scores_fake)
-        return losses.wgan_generator_loss(scores_fake)
+        return self.family.generator_loss(scores_fake)
 
     def _clip_or_norm(self, module: nn.Module, want_norm: bool) -> torch.Tensor | None:
         """Clip the update's global norm when configured; return the norm when asked (no sync)."""
@@ -329,27 +354,45 @@ class Trainer:
         return dict(zip(("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g"),
                         values.tolist()))
 
+    def discriminator_step(self, x_real: torch.Tensor, x_fake: torch.Tensor) -> float:
+        """One discriminator (critic) update on given batches, exactly as ``train`` makes it: the
+        family's loss (with its penalty), the optimizer's step, then the family's post-step hook
+        (WGAN's weight clipping). Returns the loss. For checking an update written by hand."""
+        self.discriminator.train()
+        loss_d, _, _, _ = self._update_discriminator(x_real.to(self.device), x_fake.to(self.device), False)
+        return float(loss_d.detach())
+
+    def _update_discriminator(self, x_real, x_fake, want_norm: bool):
+        """One discriminator update; returns (loss, scores on real, scores on fake, grad norm or None)."""
+        cfg, D = self.config, self.discriminator
+        with self._autocast():
+            scores_real = D(x_real).float()
+            scores_fake = D(x_fake.detach()).float()
+        if self.custom_loss_d is not None:
+            loss_d = self.custom_loss_d(scores_real, scores_fake)
+        else:
+            loss_d = self.family.discriminator_loss(scores_real, scores_fake)
+            if self.family.penalty is not None:
+                loss_d = loss_d + self.family.penalty(D, x_real, x_fake, cfg, self.rng)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        norm_d = self._clip_or_norm(D, want_norm)
+        self.opt_d.step()
+        if self.family.after_discriminator_step is not None:
+            self.family.after_discriminator_step(D, cfg)
+        return loss_d, scores_real, scores_fake, norm_d
+
     def _one_step(self, want_norms: bool, batch: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
         """n_critic discriminator updates, then one generator update. Returns a device tensor
         [loss_d, loss_g, d_real, d_fake, grad_norm_d, grad_norm_g] (norms NaN when not asked)."""
         cfg, G, D = self.config, self.generator, self.discriminator
-        critic = cfg.loss in _CRITIC_LOSSES
         D.requires_grad_(True)
         for i in range(cfg.n_critic):
             x_real, z = batch if batch is not None else (self._real_batch(), self._sample_z(cfg.batch_size))
             last = i == cfg.n_critic - 1
-            with self._autocast():
-                with torch.set_grad_enabled(last):  # keep G's graph only for the G step's reuse
-                    x_fake = G(z)
-                scores_real = D(x_real).float()
-                scores_fake = D(x_fake.detach()).float()
-            loss_d = self._loss_d(scores_real, scores_fake, x_real, x_fake)
-            self.opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            norm_d = self._clip_or_norm(D, want_norms and last)
-            self.opt_d.step()
-            if cfg.loss == "wgan-clip":
-                losses.clip_weights_(D, cfg.clip_value)
+            with self._autocast(), torch.set_grad_enabled(last):  # keep G's graph only for the G step's reuse
+                x_fake = G(z)
+            loss_d, scores_real, scores_fake, norm_d = self._update_discriminator(x_real, x_fake, want_norms and last)
         # Generator update through the updated discriminator; D's weights need no gradient here.
         D.requires_grad_(False)
         with self._autocast():
@@ -361,7 +404,7 @@ class Trainer:
         self.opt_g.step()
         D.requires_grad_(True)
         with torch.no_grad():
-            to_prob = (lambda s: s.mean()) if critic else (lambda s: torch.sigmoid(s).mean())
+            to_prob = (lambda s: s.mean()) if self.family.critic else (lambda s: torch.sigmoid(s).mean())
             nan = torch.full((), float("nan"), device=self.device)
             return torch.stack([loss_d.detach(), loss_g.detach(), to_prob(scores_real), to_prob(scores_fake),
                                 norm_d if norm_d is not None else nan, norm_g if norm_g is not None else nan])
@@ -432,6 +475,7 @@ class Trainer:
                     print(f"Interrupted: stopped cleanly after step {self.step}; "
                           f"the models hold what was trained so far.")
         finally:
+            self._clock = None
             bar.close()
         return self.history
 
@@ -463,9 +507,9 @@ class Trainer:
         samples = self.sample()
         stored = _to_uint8(samples) if samples.dim() == 4 else samples.detach().cpu()
         self.history.snapshots.append((self.step, stored))
-        if self.on_snapshot is not None:
-            self.on_snapshot(self)
-        if hasattr(self, "_clock"):  # snapshots and hooks are not training time
+        for callback in self.on_snapshot:
+            callback(self)
+        if self._clock is not None:  # snapshots and their callbacks are not training time
             self._clock += time.perf_counter() - start
 
     # --- checkpoints ----------------------------------------------------------------------

@@ -269,12 +269,10 @@ class ToyRecorder:
         return [torch.linspace(lo, hi, self.resolution) for lo, hi in pairs]
 
     def __call__(self, trainer) -> None:
-        from gancourse.training import _CRITIC_LOSSES
-
         if self._z is None:
             gen = torch.Generator().manual_seed(self.seed)
             self._z = torch.randn(self.n_points, trainer.latent_dim, generator=gen)
-        critic = trainer.config.loss in _CRITIC_LOSSES
+        critic = trainer.family.critic
         discriminator = trainer.discriminator
         points = trainer.sample(z=self._z).cpu()
         axes = self._axes()

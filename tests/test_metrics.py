@@ -109,3 +109,30 @@ def test_judge_curve_scores_each_snapshot_outside_training_time():
     row = curve.rows[-1]
     assert row["n"] == 100 and len(row["histogram"]) == 10 and row["frechet_distance"] > 0
     assert -1 <= row["mean_pixel"] <= 1 and row["seconds"] <= trainer.seconds
+
+
+def _tiny_mnist_trainer(snapshot_every: int, on_snapshot=None):  # noqa: D103
+    from gancourse.models import MLPDiscriminator, MLPGenerator
+    from gancourse.training import Trainer, TrainConfig
+
+    real = torch.rand(200, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    trainer = Trainer(MLPGenerator(hidden=(32,)), MLPDiscriminator(hidden=(32,)), real,
+                      TrainConfig(batch_size=16, snapshot_every=snapshot_every, log_every=1), "cpu",
+                      on_snapshot=on_snapshot)
+    return trainer, real
+
+
+def test_judged_run_scores_start_snapshots_and_end_once_each():
+    judge = metrics.load_judge()
+    seen = []
+    record = lambda trainer: seen.append(trainer.step)  # noqa: E731
+    trainer, real = _tiny_mnist_trainer(snapshot_every=2, on_snapshot=record)
+    features = judge.embed(real)[0]
+    curve = metrics.judged_run(trainer, judge, features, steps=5, n=100, progress=False)
+    assert curve.column("step") == [0, 2, 4, 5]  # the start, every snapshot, the end
+    assert seen == [0, 2, 4]  # the trainer's own callbacks still run beside the judge
+    assert trainer.on_snapshot == [record]  # the judge was there for that call only
+    # continuing the same trainer: its start is scored explicitly (train() snapshots only step 0)
+    more = metrics.judged_run(trainer, judge, features, steps=2, n=100, progress=False)
+    assert more.column("step") == [5, 6, 7]
+    assert all(row["n"] == 100 and 0 < row["frechet_distance"] for row in more.rows)

@@ -1,12 +1,14 @@
 import os
 import signal
+import time
 
 import pytest
 import torch
 from torch import nn
 
-from gancourse.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
-from gancourse.training import LOSSES, NonFiniteLossError, Trainer, TrainConfig
+from gancourse.models import (DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, ToyDiscriminator,
+                              ToyGenerator)
+from gancourse.training import LOSS_FAMILIES, LOSSES, NonFiniteLossError, Trainer, TrainConfig, loss_family
 
 
 def fake_images(n=64, seed=0):
@@ -238,3 +240,49 @@ def test_train_for_a_time_budget():
     assert fresh.images_per_second != fresh.images_per_second  # NaN before any training
     fresh.train(4, progress=False)
     assert fresh.images_per_second == pytest.approx(4 * 8 * 2 / fresh.seconds)
+
+
+def test_several_snapshot_callbacks_run_in_order_outside_training_time():
+    calls = []
+
+    def slow(trainer):
+        calls.append(("slow", trainer.step))
+        time.sleep(0.2)
+
+    data = torch.randn(64, 2)
+    trainer = Trainer(ToyGenerator(), ToyDiscriminator(), data,
+                      TrainConfig(batch_size=16, snapshot_every=2, log_every=1), "cpu",
+                      on_snapshot=[slow, lambda t: calls.append(("fast", t.step))])
+    start = time.perf_counter()
+    trainer.train(4, progress=False)
+    wall = time.perf_counter() - start
+    assert calls == [("slow", 0), ("fast", 0), ("slow", 2), ("fast", 2), ("slow", 4), ("fast", 4)]
+    assert wall >= 0.6 and trainer.seconds < wall - 0.5  # the three 0.2 s callbacks are not training time
+
+
+def test_one_table_of_loss_families():
+    assert LOSSES == tuple(LOSS_FAMILIES) == ("minimax", "non-saturating", "wgan-clip", "wgan-gp", "hinge")
+    assert [name for name, family in LOSS_FAMILIES.items() if family.critic] == ["wgan-clip", "wgan-gp"]
+    gp = TrainConfig.preset("wgan-gp")
+    assert (gp.optimizer, gp.lr_d, gp.betas, gp.n_critic, gp.gp_weight) == ("adam", 1e-4, (0.0, 0.9), 5, 10.0)
+    clip = TrainConfig.preset("wgan-clip", lr_d=1e-3)  # overrides win over the preset
+    assert (clip.optimizer, clip.lr_d, clip.lr_g, clip.clip_value) == ("rmsprop", 1e-3, 5e-5, 0.01)
+    with pytest.raises(ValueError, match="unknown loss 'wgan'.*hinge"):
+        loss_family("wgan")
+
+
+def test_discriminator_step_applies_the_familys_penalty_and_clipping():
+    torch.manual_seed(0)
+    real, fake = torch.randn(32, 2) + 2, torch.randn(32, 2)
+    steps = {}
+    for name, overrides in [("wgan-clip", {}), ("wgan-gp", {}), ("wgan-gp-0", {"gp_weight": 0.0})]:
+        torch.manual_seed(1)
+        critic = ToyDiscriminator(hidden=(16,))
+        config = TrainConfig.preset(name.removesuffix("-0"), optimizer="sgd", lr_d=0.5, latent_dim=2, **overrides)
+        trainer = Trainer(nn.Linear(2, 2), critic, real, config, "cpu")
+        before = [p.detach().clone() for p in critic.parameters()]
+        steps[name] = (trainer.discriminator_step(real, fake), before, [p.detach().clone() for p in critic.parameters()])
+    assert max(p.abs().max() for p in steps["wgan-clip"][2]) <= 0.01  # clipped after the step
+    assert max(p.abs().max() for p in steps["wgan-gp"][2]) > 0.01
+    assert steps["wgan-gp"][0] > steps["wgan-gp-0"][0]  # the penalty is part of the loss...
+    assert not all(torch.equal(a, b) for a, b in zip(steps["wgan-gp"][2], steps["wgan-gp-0"][2]))  # ...and of its gradient
