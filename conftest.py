@@ -1,7 +1,7 @@
 """pytest configuration shared by the unit tests and the notebook runs (nbval).
 
 - Notebook failures read as plain text, without ANSI colour codes: kernels started by nbval get
-  an IPython profile with colours off (DESIGN section 6), and nbval's own headers are uncoloured
+  an IPython profile with colours off (docs/design.md, Tools), and nbval's own headers are uncoloured
   (nbval colours them unless pytest's --color is "no").
 - The summary ends with one line per notebook: its cells' total run time.
 """

@@ -1,7 +1,7 @@
 """MNIST for the course: one data directory, the real torchvision path, pixels in [-1, 1].
 
 The whole training set is small (60,000 x 28 x 28), so the course keeps it as one tensor on the
-training device instead of streaming it through a ``DataLoader`` (DESIGN section 5).
+training device instead of streaming it through a ``DataLoader`` (docs/design.md, Speed).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Generate exercise notebooks from solution notebooks (DESIGN section 2).
+"""Generate exercise notebooks from solution notebooks (docs/design.md, Exercises).
 
 In a solution notebook the learner's part of a code cell sits between ``### BEGIN SOLUTION`` and
 ``### END SOLUTION``. The exercise copy replaces that region with a stub raising

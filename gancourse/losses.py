@@ -1,4 +1,4 @@
-"""GAN losses on logits (raw discriminator scores), as DESIGN section 2 defines them.
+"""GAN losses on logits (raw discriminator scores), as docs/design.md ("Logits everywhere") defines them.
 
 Every function takes batch tensors of shape (B,) or (B, 1) and returns a 0-dim tensor. The
 sigmoid never appears explicitly: ``log sigmoid(t) = -softplus(-t)`` and

@@ -4,7 +4,7 @@
     history = trainer.train(steps=2000)      # progress bar; Ctrl-C stops cleanly after a step
     history.plot(); trainer.save("run.pt")   # ... later: Trainer.load("run.pt", G, D, images)
 
-Speed (DESIGN section 5): the data is one tensor on the device and batches are drawn by index;
+Speed (docs/design.md, Speed): the data is one tensor on the device and batches are drawn by index;
 per-step losses stay on the device and are copied to the host once every ``log_every`` steps,
 which is also when NaN/Inf is detected (and the exact step is found); convolution models use
 ``channels_last``; for image data the forward passes run under bfloat16 autocast on CUDA and on

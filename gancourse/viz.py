@@ -1,6 +1,6 @@
 """Showing what a GAN learned: image grids, and ipywidgets viewers that scrub through training.
 
-Viewers use only ipywidgets APIs common to 7.7 (what Colab ships) and 8 (DESIGN section 6):
+Viewers use only ipywidgets APIs common to 7.7 (what Colab ships) and 8 (docs/design.md, Tools):
 ``Image`` with PNG bytes, ``IntSlider``, ``Play``, ``Button``, ``HTML``, ``jslink``, ``observe``.
 Images are encoded with PIL at native resolution (about 2 ms a grid) and scaled up by the
 browser with a fixed layout size and crisp pixels; toy-data frames are drawn once with

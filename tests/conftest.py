@@ -9,5 +9,5 @@ def mnist_root():
     root = data.data_dir()
     raw = root / "MNIST" / "raw"
     if not all((raw / name).exists() for name in data.MNIST_FILES):
-        pytest.skip(f"MNIST is not in {raw}; set GANCOURSE_DATA (CI stages ../shared/data/MNIST)")
+        pytest.skip(f"MNIST is not in {raw}; set GANCOURSE_DATA (.ci/run stages a copy there)")
     return root

@@ -52,7 +52,7 @@ def test_mnist_through_torchvision(mnist_root):
     assert images.shape == (10_000, 1, 28, 28) and images.dtype == torch.float32
     assert images.min() == -1 and images.max() == 1
     counts = torch.bincount(labels, minlength=10).tolist()
-    assert counts == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]  # shared/data/README.md
+    assert counts == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]  # MNIST's published test-set label counts
 
 
 def test_demo_image_folder_round_trip(tmp_path):

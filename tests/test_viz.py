@@ -45,7 +45,19 @@ def test_latent_explorer_slider_and_button_change_image():
     assert end != start
     explorer.button.click()
     assert bytes(explorer.image.value) != end
-    assert explorer.figure(columns=5) is not None
+    # the static figure: one walk per row, 5 frames from z0 (left) through t = 0.5 to z1 (right)
+    figure = explorer.figure(columns=5)
+    (ax,) = figure.axes
+    shown = torch.as_tensor(ax.images[0].get_array())
+    assert shown.shape == (4 * 30 + 2, 5 * 30 + 2, 3)  # 28-px tiles with 2-px padding
+    generator.eval()
+    for column, t in [(0, 0.0), (2, 0.5), (4, 1.0)]:
+        with torch.no_grad():
+            frame = generator(viz.interpolate(explorer.z0, explorer.z1, t, "slerp"))  # (4, 1, 28, 28)
+        tiles = viz._grid(frame, nrow=1)  # the 4 walks stacked: one column of the figure
+        assert torch.equal(shown[:, column * 30:column * 30 + 32], tiles), f"column {column} is not t = {t}"
+    assert not torch.equal(shown[2:30, 2:30], shown[2:30, -30:-2])  # the walk goes somewhere
+    assert ax.get_title() == "slerp interpolation, z0 → z1"
 
 
 def test_interpolate_endpoints_and_slerp_norm():
