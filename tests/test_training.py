@@ -164,10 +164,30 @@ def test_custom_losses_replace_the_configured_ones():
     assert calls == ["d", "g", "d", "g"] and all(torch.isfinite(torch.tensor(r["loss_g"])) for r in history.rows)
 
 
-def test_sgd_optimizer():
-    generator, discriminator = small_mlp()
-    trainer = Trainer(generator, discriminator, fake_images(), TrainConfig(optimizer="sgd", momentum=0.5), "cpu")
-    assert isinstance(trainer.opt_g, torch.optim.SGD) and trainer.opt_g.defaults["momentum"] == 0.5
+def test_sgd_momentum_carries_the_previous_update_into_the_next():
+    # Heavy ball: v <- m·v + g; w <- w - lr·v. The first step of SGD with and without momentum is
+    # the same; in the second, the discriminator (whose gradient is the same in both runs, since
+    # both start the step from the same weights and batch) moves m times its first step further.
+    batches = [(fake_images(8, seed=10 + i), torch.randn(8, 8, generator=torch.Generator().manual_seed(i)))
+               for i in range(2)]
+    runs = {}
+    for momentum in (0.0, 0.5):
+        generator, discriminator = small_mlp()
+        trainer = Trainer(generator, discriminator, fake_images(), TrainConfig(
+            optimizer="sgd", lr_g=0.05, lr_d=0.05, momentum=momentum, batch_size=8, amp=False), "cpu")
+        assert isinstance(trainer.opt_d, torch.optim.SGD)
+        states = [params(discriminator)]
+        for x_real, z in batches:
+            trainer.step_with(x_real, z)
+            states.append(params(discriminator))
+        runs[momentum] = states
+    (d0, d1_plain, d2_plain), (_, d1_momentum, d2_momentum) = runs[0.0], runs[0.5]
+    for a, b in zip(d1_plain, d1_momentum):
+        torch.testing.assert_close(a, b)  # step 1: the buffer is just the gradient
+    moved = sum(float((b - a).abs().sum()) for a, b in zip(d1_plain, d2_plain))
+    assert moved > 0
+    for w0, w1, plain, heavy in zip(d0, d1_plain, d2_plain, d2_momentum):
+        torch.testing.assert_close(heavy - plain, 0.5 * (w1 - w0), rtol=1e-4, atol=1e-6)
 
 
 def test_step_with_matches_a_step_written_by_hand():
