@@ -1,5 +1,7 @@
 """Every check accepts a correct answer written independently of gancourse.losses, and rejects
 the mistakes learners and tutorials make, with a hint that names the mistake."""
+import sys
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -669,8 +671,24 @@ def test_pack_check(capsys):
 
 
 def _critic_step_with(variant=""):
+    """One critic update written by hand; ``variant`` makes a known mistake (or, "eps_on_fake",
+    the other, equally valid, orientation of the interpolation)."""
     def step(critic, opt, real, fake, gp_weight):
-        return checks._reference_critic_step(critic, opt, real, fake, gp_weight, variant)
+        if variant != "no_zero_grad":
+            opt.zero_grad()
+        fake_in = fake if variant == "no_detach" else fake.detach()
+        loss = critic(fake_in).mean() - critic(real).mean()
+        if variant == "sign":
+            loss = -loss
+        if variant != "no_penalty":
+            eps = torch.rand(real.shape[0], 1)
+            a, b = (fake.detach(), real) if variant == "eps_on_fake" else (real, fake.detach())
+            x_hat = (eps * a + (1 - eps) * b).requires_grad_(True)
+            (grads,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=variant != "no_create_graph")
+            loss = loss + gp_weight * (grads.norm(2, dim=1) - 1).pow(2).mean()
+        loss.backward()
+        opt.step()
+        return loss
     return step
 
 
@@ -701,3 +719,72 @@ def test_critic_step_check(capsys):
         _critic_step_with("")(critic, opt, real, fake, gp_weight)
         return 0.0
     reject(checks.check_critic_step, wrong_return, "return the loss")
+
+
+# --- the package: one diagnosis mechanism, one module per lesson ------------------------------
+
+def test_diagnose_returns_the_first_matching_hint():
+    from gancourse.checks.core import KnownAnswer, diagnose, match
+    catalogue = [KnownAnswer("doubled", lambda x: 2 * x), KnownAnswer("negated", lambda x: -x),
+                 KnownAnswer("also negated", lambda x: -x), KnownAnswer("a fixed value", torch.tensor([7.0]))]
+    x = torch.tensor([1.0, 2.0])
+    assert diagnose(torch.tensor([-1.0, -2.0]), catalogue, x) == "negated"       # the first match wins
+    assert diagnose(torch.tensor([2.0, 4.0 + 1e-7]), catalogue, x) == "doubled"  # within the tolerance
+    assert diagnose(torch.tensor([7.0]), catalogue, x) == "a fixed value"        # a value, not a function
+    assert diagnose(torch.tensor([3.0, 3.0]), catalogue, x) == ""
+    assert diagnose(torch.tensor([1.0, 2.0, 3.0]), catalogue, x) == ""            # another shape matches nothing
+    assert match(torch.tensor([-1.0, -2.0]), catalogue, x) is catalogue[1]
+    counts = [KnownAnswer("a count", 3), KnownAnswer("a share", 0.5)]
+    assert diagnose(3.0000001, counts, same=lambda got, known: got == known) == ""  # the comparison is pluggable
+    assert diagnose(3, counts, same=lambda got, known: got == known) == "a count"
+
+
+LESSON_CHECKS = {
+    "lesson00": ["check_scale_to_tanh_range", "check_to_unit_range"],
+    "lesson01": ["check_value_estimate", "check_jensen_shannon", "check_optimal_discriminator",
+                 "check_discriminator_loss", "check_generator_loss"],
+    "lesson02": ["check_train_step", "check_generator_spec", "check_discriminator_spec", "check_sample_images",
+                 "check_digit_histogram"],
+    "lesson03": ["check_conv_transpose_output_size", "check_dcgan_init", "check_interpolate"],
+    "lesson04": ["check_mode_coverage", "check_pack"],
+    "lesson05": ["check_critic_loss", "check_wgan_generator_loss", "check_gradient_penalty", "check_clip_weights",
+                 "check_critic_step"],
+}
+
+
+@pytest.mark.parametrize("lesson", sorted(LESSON_CHECKS))
+def test_lesson_module_exposes_its_checks(lesson):
+    import importlib
+    module = importlib.import_module(f"gancourse.checks.{lesson}")
+    assert sorted(module.__all__) == sorted(LESSON_CHECKS[lesson])
+    for name in LESSON_CHECKS[lesson]:
+        assert getattr(checks, name) is getattr(module, name)
+        assert getattr(module, name).__module__ == module.__name__
+
+
+def _lesson_modules():
+    import importlib
+    import pkgutil
+    return [importlib.import_module(f"gancourse.checks.{info.name}")
+            for info in pkgutil.iter_modules(checks.__path__) if info.name.startswith("lesson")]
+
+
+def test_every_check_is_defined_in_exactly_one_lesson_module():
+    modules = _lesson_modules()
+    assert sorted(checks.__all__) == sorted(name for names in LESSON_CHECKS.values() for name in names)
+    for name in checks.__all__:
+        defined_in = [m.__name__ for m in modules if name in vars(m) and vars(m)[name].__module__ == m.__name__]
+        assert len(defined_in) == 1, f"{name} is defined in {defined_in}"
+        assert name in vars(sys.modules[defined_in[0]])["__all__"]
+    assert sum(len(m.__all__) for m in modules) == len(checks.__all__)
+
+
+def test_each_check_lives_in_the_lesson_that_first_uses_it():
+    import re
+    from pathlib import Path
+    first_use = {}
+    for notebook in sorted((Path(__file__).parent.parent / "solutions").glob("[0-9][0-9]_*.ipynb")):
+        for name in re.findall(r"checks\.(check_[a-z_]+)", notebook.read_text()):
+            first_use.setdefault(name, f"lesson{notebook.name[:2]}")
+    for name, lesson in first_use.items():
+        assert name in LESSON_CHECKS[lesson], f"{name} is first used in {lesson}"

@@ -1,0 +1,114 @@
+"""Checks for lesson 03, the DCGAN: transposed-convolution sizes, DCGAN's initialisation and
+walking through the latent space."""
+from __future__ import annotations
+
+import operator
+from typing import Callable
+
+import torch
+from torch import nn
+
+from gancourse.checks.core import KnownAnswer, call, diagnose, learner_facing, match, passed
+
+__all__ = ["check_conv_transpose_output_size", "check_dcgan_init", "check_interpolate"]
+
+
+@learner_facing
+def check_conv_transpose_output_size(fn: Callable) -> None:
+    """Check ``fn(size, kernel, stride, padding) -> int`` against what nn.ConvTranspose2d does."""
+    what = "your conv_transpose_output_size"
+    cases = [(1, 7, 1, 0), (7, 4, 2, 1), (14, 4, 2, 1), (4, 4, 2, 1), (5, 3, 2, 1), (3, 5, 3, 2), (8, 3, 1, 1)]
+    mistakes = [
+        KnownAnswer("this is an ordinary convolution's formula, floor((size + 2·padding - kernel) / stride) "
+                    "+ 1; a transposed convolution runs it backwards, growing the size.",
+                    lambda size, kernel, stride, padding: (size + 2 * padding - kernel) // stride + 1),
+        KnownAnswer("the padding is subtracted once; a transposed convolution removes padding from both "
+                    "sides (-2·padding).", lambda size, kernel, stride, padding: (size - 1) * stride - padding + kernel),
+        KnownAnswer("the padding is ignored; it is removed from both sides (-2·padding).",
+                    lambda size, kernel, stride, padding: (size - 1) * stride + kernel),
+        KnownAnswer("size·stride ignores the kernel's overhang: the last input position still spreads over a "
+                    "whole kernel.", lambda size, kernel, stride, padding: size * stride),
+    ]
+    for size, kernel, stride, padding in cases:
+        layer = nn.ConvTranspose2d(1, 1, kernel, stride, padding)
+        expected = layer(torch.zeros(1, 1, size, size)).shape[-1]
+        got = call(fn, size, kernel, stride, padding, what=what)
+        if got != expected:
+            hint = diagnose(got, mistakes, size, kernel, stride, padding, same=operator.eq)
+            raise AssertionError(f"{what}(size={size}, kernel={kernel}, stride={stride}, padding={padding}) "
+                                 f"gave {got}; nn.ConvTranspose2d gives {expected}.\nHint: "
+                                 + (hint or "each input position spreads over `kernel` outputs, `stride` "
+                                            "apart; padding trims both sides."))
+    passed("conv_transpose_output_size matches nn.ConvTranspose2d (1 -> 7 -> 14 -> 28 for the DCGAN generator)")
+
+
+@learner_facing
+def check_dcgan_init(fn: Callable) -> None:
+    """Check ``fn(module)`` initialises in place as DCGAN does: (transposed) convolution and linear
+    weights ~ N(0, 0.02), BatchNorm weights ~ N(1, 0.02), biases 0."""
+    what = "your dcgan_init"
+    torch.manual_seed(0)
+    module = nn.Sequential(nn.ConvTranspose2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.ReLU(),
+                           nn.Conv2d(128, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
+                           nn.Flatten(), nn.Linear(512, 64))
+    call(fn, module, what=what)
+    groups = {"ConvTranspose2d": (module[0], 0.0), "Conv2d": (module[3], 0.0), "Linear": (module[7], 0.0),
+              "BatchNorm2d": (module[1], 1.0)}
+    for name, (layer, mean) in groups.items():
+        w = torch.cat([layer.weight.detach().flatten()] + ([module[4].weight.detach().flatten()] if name == "BatchNorm2d" else []))
+        if abs(w.mean().item() - mean) > (0.004 if mean == 0 else 0.01) or not 0.015 < w.std().item() < 0.025:
+            hint = {
+                "BatchNorm2d": "BatchNorm weights (its scale, γ) start around 1: N(1, 0.02), not N(0, 0.02) — "
+                               "a scale near 0 would silence every channel.",
+            }.get(name, f"{name} weights ~ N(0, 0.02): normal_(0.0, 0.02) on the weight.")
+            if abs(w.std().item() - 0.02) > 0.01 and name != "BatchNorm2d" and abs(w.mean().item()) < 0.01:
+                hint = f"the {name} weights have standard deviation {w.std().item():.3f}; DCGAN uses 0.02."
+            raise AssertionError(f"{what}: {name} weights have mean {w.mean().item():.3f} and standard "
+                                 f"deviation {w.std().item():.3f}.\nHint: {hint} Did the function reach "
+                                 f"every layer type (module.apply visits them all)?")
+        if layer.bias is not None and layer.bias.detach().abs().max() > 0:
+            raise AssertionError(f"{what}: {name} biases are not zero.\nHint: set them with bias.zero_() "
+                                 f"(nn.init.zeros_).")
+    passed("dcgan_init: convolution, transposed-convolution and linear weights ~ N(0, 0.02), "
+           "BatchNorm weights ~ N(1, 0.02), biases 0")
+
+
+def _within(tolerance: float) -> Callable[[torch.Tensor, torch.Tensor], bool]:
+    return lambda got, known: torch.allclose(got, known, atol=tolerance)
+
+
+@learner_facing
+def check_interpolate(fn: Callable) -> None:
+    """Check ``fn(z0, z1, t) -> z`` walks from z0 (t = 0) to z1 (t = 1), row by row, either along a
+    straight line or along the great circle (slerp); says which one it found."""
+    from gancourse.viz import interpolate as reference
+
+    what = "your interpolate"
+    gen = torch.Generator().manual_seed(0)
+    z0, z1 = torch.randn(64, 100, generator=gen), torch.randn(64, 100, generator=gen)
+    start = call(fn, z0.clone(), z1.clone(), 0.0, what=what)
+    end = call(fn, z0.clone(), z1.clone(), 1.0, what=what)
+    if not torch.is_tensor(start) or start.shape != z0.shape:
+        raise AssertionError(f"{what} should return a tensor shaped like z0, {tuple(z0.shape)}.")
+    if torch.allclose(start, z1, atol=1e-4) and torch.allclose(end, z0, atol=1e-4):
+        raise AssertionError(f"{what} goes from z1 to z0: t = 0 should give z0 and t = 1 give z1.")
+    if not (torch.allclose(start, z0, atol=1e-4) and torch.allclose(end, z1, atol=1e-4)):
+        raise AssertionError(f"{what} should give z0 at t = 0 and z1 at t = 1.")
+    mid = call(fn, z0.clone(), z1.clone(), 0.5, what=what)
+    paths = [KnownAnswer("linear interpolation, a straight line: its midpoint is shorter than typical noise "
+                         "(about 0.71 of it in 100 dimensions)", lambda t: reference(z0, z1, t, "linear")),
+             KnownAnswer("slerp interpolation, the great circle: every point keeps a typical norm",
+                         lambda t: reference(z0, z1, t, "slerp"))]
+    path = match(mid, paths, 0.5, same=_within(1e-4))
+    if path is not None:
+        quarter = call(fn, z0.clone(), z1.clone(), 0.25, what=what)
+        if not torch.allclose(quarter, path.produce(0.25), atol=1e-4):
+            raise AssertionError(f"{what} is right at t = 0, 0.5 and 1 but not at t = 0.25.")
+        passed(f"interpolate: {path.hint}")
+        return
+    if torch.allclose(mid.norm(dim=1), torch.ones(64), atol=1e-3):
+        raise AssertionError(f"{what} returns unit vectors; the generator was trained on N(0, I) noise, "
+                             f"whose norm is about √d = 10 here.\nHint: don't normalise the result.")
+    raise AssertionError(f"{what} at t = 0.5 is neither the linear midpoint (z0 + z1) / 2 nor the slerp "
+                         f"midpoint.\nHint: work row by row (dim=-1) and weight z0 by (1 - t) or "
+                         f"sin((1 - t)Ω) / sin Ω.")
