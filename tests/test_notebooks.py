@@ -123,7 +123,7 @@ def test_malformed_regions_are_refused(source, message):
         strip_solutions(source)
 
 
-def test_generator_command_writes_and_prunes(tmp_path):
+def test_generator_command_writes_and_leaves_unknown_notebooks_alone(tmp_path):
     (tmp_path / "sol").mkdir()
     (tmp_path / "ex").mkdir()
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
@@ -131,9 +131,11 @@ def test_generator_command_writes_and_prunes(tmp_path):
     nb.metadata["widgets"] = {"state": {}}
     nbformat.write(nb, tmp_path / "sol" / "a.ipynb")
     (tmp_path / "ex" / "stale.ipynb").write_text("{}")
-    subprocess.run([sys.executable, "-m", "gancourse.exercises", str(tmp_path / "sol"), str(tmp_path / "ex")],
-                   check=True, capture_output=True)
-    assert sorted(p.name for p in (tmp_path / "ex").iterdir()) == ["a.ipynb"]
+    result = subprocess.run([sys.executable, "-m", "gancourse.exercises", str(tmp_path / "sol"), str(tmp_path / "ex")],
+                            check=True, capture_output=True, text=True)
+    assert sorted(p.name for p in (tmp_path / "ex").iterdir()) == ["a.ipynb", "stale.ipynb"]
+    assert (tmp_path / "ex" / "stale.ipynb").read_text() == "{}"
+    assert "stale.ipynb" in result.stdout
     out = nbformat.read(tmp_path / "ex" / "a.ipynb", as_version=4)
     assert "widgets" not in out.metadata and out.cells[0].execution_count is None
     assert "NotImplementedError" in out.cells[0].source
