@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 from gancourse import metrics, models, runtime, toy
+from gancourse.files import atomic_path
 from gancourse.training import LOSSES, Trainer, TrainConfig
 
 MODELS = {
@@ -99,8 +100,8 @@ def cmd_train(args) -> dict:
     history = trainer.train(steps)
     args.out.mkdir(parents=True, exist_ok=True)
     trainer.save(args.out / "checkpoint.pt")
-    torch.save({"model": args.model, "kwargs": g_kwargs, "state_dict": generator.state_dict()},
-               args.out / "generator.pt")
+    with atomic_path(args.out / "generator.pt") as tmp:
+        torch.save({"model": args.model, "kwargs": g_kwargs, "state_dict": generator.state_dict()}, tmp)
     n = args.samples or runtime.budget(full=10_000, quick=1000)
     result = {"model": args.model, "loss": args.loss, "steps": trainer.step, "seconds": round(trainer.seconds, 2),
               "images_per_second": round(trainer.images_per_second, 1),

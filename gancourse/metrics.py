@@ -251,7 +251,10 @@ def train_judge(epochs: int = 6, seed: int = 0, device: str = "cpu", out: Path |
     out = out or _weights_path()
     out.parent.mkdir(parents=True, exist_ok=True)
     judge = judge.cpu()
-    torch.save({k: v.clone() for k, v in judge.state_dict().items()}, out)
+    from gancourse.files import atomic_path
+
+    with atomic_path(out) as tmp:
+        torch.save({k: v.clone() for k, v in judge.state_dict().items()}, tmp)
     return {"test_accuracy": accuracy, "sha256": _sha256(out), "path": str(out),
             "bytes": out.stat().st_size}
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from gancourse import __version__
+from gancourse.files import atomic_write_text
 
 #: GitHub repository of the course (owner/name). Change it here when the course moves.
 REPOSITORY = "gancourse/gancourse"
@@ -77,7 +78,7 @@ def update_notebooks(root: Path) -> list[Path]:
             first_md = next(c for c in notebook.cells if c.cell_type == "markdown")
             first_md.source = with_badge(first_md.source, f"{folder}/{path.name}")
             if nbformat.writes(notebook) != before:
-                nbformat.write(notebook, path)
+                atomic_write_text(path, nbformat.writes(notebook) + "\n")
                 changed.append(path)
     return changed
 

@@ -112,10 +112,30 @@ class TrainConfig:
         loss_family(self.loss)  # a ValueError naming the families when unknown
         if self.optimizer not in ("adam", "rmsprop", "sgd"):
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose 'adam', 'rmsprop' or 'sgd'")
-        for name in ("batch_size", "n_critic", "log_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
-        self.betas = tuple(self.betas)
+        for name, least in (("batch_size", 1), ("n_critic", 1), ("log_every", 1), ("n_snapshot", 1),
+                            ("snapshot_every", 0), ("seed", None), ("latent_dim", 1)):
+            value = getattr(self, name)
+            if name == "latent_dim" and value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{name} must be a whole number, not {value!r}")
+            if least is not None and value < least:
+                raise ValueError(f"{name} must be at least {least}, not {value}")
+        for name in ("lr_g", "lr_d", "momentum", "clip_value", "gp_weight", "grad_clip_norm"):
+            value = getattr(self, name)
+            if name == "grad_clip_norm" and value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a number >= 0, not {value!r}")
+        try:
+            self.betas = tuple(float(b) for b in self.betas)
+        except (TypeError, ValueError):
+            self.betas = ()
+        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
+            raise ValueError(f"betas must be two numbers in [0, 1), like (0.5, 0.999), not {self.betas!r}")
+        for name in ("amp", "channels_last"):
+            if getattr(self, name) not in (None, True, False):
+                raise ValueError(f"{name} must be True, False or None (automatic), not {getattr(self, name)!r}")
 
     @classmethod
     def preset(cls, loss: str, **overrides) -> "TrainConfig":
@@ -530,22 +550,36 @@ class Trainer:
         }
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write a checkpoint atomically (temporary file, then rename): a crash mid-write never
-        leaves a broken file in place of a good one."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        torch.save(self.state_dict(), tmp)
-        os.replace(tmp, path)
-        return path
+        """Write a checkpoint atomically (:func:`gancourse.files.atomic_path`): a crash, a kill or
+        a full disk mid-write never leaves a broken file in place of a good one, and two saves to
+        one path never mix."""
+        from gancourse.files import atomic_path
+
+        with atomic_path(path) as tmp:
+            torch.save(self.state_dict(), tmp)
+        return Path(path)
 
     def load_state_dict(self, state: dict) -> None:
+        """Continue from a checkpoint made by a trainer with the same config; refused otherwise
+        (a hinge trainer cannot continue a non-saturating run), naming the fields that differ."""
         if state.get("format") != "gancourse-checkpoint-1":
             raise ValueError("not a gancourse checkpoint (expected format 'gancourse-checkpoint-1')")
-        self.generator.load_state_dict(state["generator"])
-        self.discriminator.load_state_dict(state["discriminator"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
+        saved = dict(state["config"], betas=tuple(state["config"].get("betas", ())))
+        mine = dataclasses.asdict(self.config)
+        differ = [f"{name} {saved.get(name)!r} (checkpoint) vs {mine[name]!r} (this trainer)"
+                  for name in mine if saved.get(name) != mine[name]]
+        if differ:
+            raise ValueError("the checkpoint was trained with another config: " + "; ".join(differ)
+                             + ". Use Trainer.load(path, ...), which rebuilds the trainer with the saved config.")
+        try:
+            self.generator.load_state_dict(state["generator"])
+            self.discriminator.load_state_dict(state["discriminator"])
+            self.opt_g.load_state_dict(state["opt_g"])
+            self.opt_d.load_state_dict(state["opt_d"])
+        except (RuntimeError, KeyError, ValueError) as error:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise ValueError(f"the checkpoint does not fit these models or optimizers ({first}); "
+                             f"build the same architectures it was trained with") from None
         self.rng.set_state(state["rng"])
         self.fixed_z = state["fixed_z"].to(self.device)
         self.step, self.seconds = state["step"], state["seconds"]
