@@ -30,9 +30,14 @@ def pick_device(prefer: str | None = None) -> torch.device:
     Raises:
         ValueError: when the requested device is not available here.
     """
+    source = "device" if prefer else "GANCOURSE_DEVICE"
     prefer = prefer or os.environ.get("GANCOURSE_DEVICE") or None
     if prefer is not None:
-        device = torch.device(prefer)
+        try:
+            device = torch.device(prefer)
+        except (RuntimeError, ValueError, TypeError):
+            raise ValueError(f"{source} {prefer!r} is not a device name; use one of {available_devices()} "
+                             f"or leave it unset") from None
         available = {
             "cpu": True,
             "cuda": torch.cuda.is_available(),
@@ -74,9 +79,24 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+def env_flag(name: str) -> bool:
+    """An on/off setting from the environment: 1/true/yes/on or 0/false/no/off (any case;
+    unset or empty is off). Anything else is a ValueError naming the variable."""
+    value = os.environ.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{name}={os.environ[name]!r} is not understood: set it to 1 (or true, yes, on) "
+                     f"or 0 (or false, no, off), or unset it")
+
+
 def is_quick() -> bool:
-    """True when ``GANCOURSE_QUICK`` is set to anything but ``""``, ``0``, ``false`` or ``no``."""
-    return os.environ.get(QUICK_ENV, "").strip().lower() not in ("", "0", "false", "no")
+    """Whether quick mode is on: ``GANCOURSE_QUICK`` set to 1/true/yes/on (see :func:`env_flag`)."""
+    return env_flag(QUICK_ENV)
 
 
 def budget(full: T, quick: T) -> T:

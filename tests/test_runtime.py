@@ -9,9 +9,16 @@ from gancourse import runtime
 def test_budget_follows_quick_mode(monkeypatch):
     monkeypatch.setenv("GANCOURSE_QUICK", "1")
     assert runtime.is_quick() and runtime.budget(full=3000, quick=30) == 30
-    for off in ("", "0", "false", "No"):
+    for off in ("", "0", "false", "No", "off", "OFF", " no "):
         monkeypatch.setenv("GANCOURSE_QUICK", off)
         assert not runtime.is_quick() and runtime.budget(full=3000, quick=30) == 3000
+    for on in ("true", "YES", "On"):
+        monkeypatch.setenv("GANCOURSE_QUICK", on)
+        assert runtime.is_quick()
+    for nonsense in ("2", "quick", "of"):
+        monkeypatch.setenv("GANCOURSE_QUICK", nonsense)
+        with pytest.raises(ValueError, match=f"GANCOURSE_QUICK='{nonsense}' is not understood"):
+            runtime.is_quick()
     monkeypatch.delenv("GANCOURSE_QUICK")
     assert runtime.budget(full=(1, 2), quick=(0,)) == (1, 2)
 
@@ -33,6 +40,11 @@ def test_pick_device_refuses_unavailable_device(monkeypatch):
         runtime.pick_device("cuda")
     monkeypatch.setenv("GANCOURSE_DEVICE", "cpu")
     assert runtime.pick_device() == torch.device("cpu")
+    monkeypatch.setenv("GANCOURSE_DEVICE", "nonsense")
+    with pytest.raises(ValueError, match="GANCOURSE_DEVICE 'nonsense' is not a device name; use one of"):
+        runtime.pick_device()
+    with pytest.raises(ValueError, match="device 'gpu' is not a device name"):
+        runtime.pick_device("gpu")
 
 
 def test_seed_everything_repeats_samples():
