@@ -45,4 +45,4 @@ benchmark: setup
 	$(BIN)/python benchmarks/bench_seeds.py
 
 clean-notebooks: setup
-	$(BIN)/nbstripout notebooks/*.ipynb solutions/*.ipynb exercises/*.ipynb
+	$(BIN)/nbstripout --keep-id notebooks/*.ipynb solutions/*.ipynb exercises/*.ipynb
