@@ -31,8 +31,11 @@ $(STAMP): pyproject.toml
 		"widgetsnbextension>=3.6,<3.7" "jupyterlab_widgets>=1,<2" ipython_genutils
 	touch $(STAMP)
 
+# JupyterLab refuses to start as root without --allow-root (containers and cloud machines often run as root).
+USER_ID  ?= $(shell id -u)
+LAB_ARGS ?=
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(USER_ID)),--allow-root) $(LAB_ARGS)
 
 test: setup
 	GANCOURSE_QUICK=1 $(BIN)/python -m pytest --durations=15 $(PYTEST_ARGS)

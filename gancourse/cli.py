@@ -1,39 +1,69 @@
 """Command line: ``python -m gancourse {train,evaluate,modes} ...``.
 
-Results go to stdout as JSON; progress bars go to stderr; a bad argument gets a one-line error
-and exit code 2.
+Results go to stdout as one JSON document (never NaN or Infinity: those become null); progress
+bars and messages go to stderr. A user's mistake or a fault of the machine gets one line saying
+what happened and what to do, never a traceback.
 
     python -m gancourse train --model dcgan --loss non-saturating --steps 2000 --out runs/dcgan
+    python -m gancourse train --resume runs/dcgan --steps 4000     # continue the same run
     python -m gancourse evaluate runs/dcgan/generator.pt
     python -m gancourse modes --dataset ring --loss wgan-gp --seeds 5 --steps 3000
+
+Exit codes: 0 done; 1 the machine failed us (disk full, out of memory, a NaN loss); 2 bad input
+(an argument, a file, an occupied run folder, a missing device or dataset); 130 interrupted by
+Ctrl-C, 143 by SIGTERM (``train`` saves a checkpoint first; ``--resume`` continues from it).
+
+``train`` writes into its run folder: ``checkpoint.pt`` (every ``--checkpoint-every`` steps,
+at the end and when interrupted), ``generator.pt`` and ``run.json`` (its settings), each
+atomically. It refuses a folder that already holds a run unless given ``--resume`` (continue:
+the result equals an uninterrupted run) or ``--overwrite`` (start again, replacing the run's
+files and nothing else).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
+import signal
 import sys
 from pathlib import Path
 
 import torch
 
 from gancourse import metrics, models, runtime, toy
-from gancourse.files import atomic_path
-from gancourse.training import LOSSES, Trainer, TrainConfig
+from gancourse.files import atomic_path, atomic_write_text
+from gancourse.training import LOSSES, NonFiniteLossError, Trainer, TrainConfig
 
 MODELS = {
     "mlp": (models.MLPGenerator, {"latent_dim": 64}, models.MLPDiscriminator),
     "dcgan": (models.DCGANGenerator, {"latent_dim": 100}, models.DCGANDiscriminator),
 }
+RUN_FILES = ("checkpoint.pt", "generator.pt", "run.json")
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
+TRAIN_DEFAULTS = {"model": "mlp", "loss": "non-saturating", "batch_size": 128, "seed": 0}
+
+
+class UserError(Exception):
+    """A mistake in the command's input: one line on stderr, exit code 2."""
+
+
+class MachineError(Exception):
+    """The machine failed (disk full, out of memory, a NaN loss): one line on stderr, exit code 1."""
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit code 2 (argparse's default prints the usage too)
         print(f"{self.prog}: error: {message}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(EXIT_BAD_INPUT)
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
@@ -44,13 +74,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     train = sub.add_parser("train", help="train a GAN on MNIST; print its metrics as JSON")
-    train.add_argument("--model", choices=sorted(MODELS), default="mlp")
-    train.add_argument("--loss", choices=LOSSES, default="non-saturating")
+    train.add_argument("--model", choices=sorted(MODELS), default=None, help="default mlp")
+    train.add_argument("--loss", choices=LOSSES, default=None, help="default non-saturating")
     train.add_argument("--steps", type=_positive, default=None,
-                       help="generator updates (default 3000, or 30 with GANCOURSE_QUICK=1)")
-    train.add_argument("--batch-size", type=_positive, default=128)
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--out", type=Path, default=Path("runs/latest"), help="folder for checkpoint.pt and generator.pt")
+                       help="generator updates in all (default 3000, or 30 with GANCOURSE_QUICK=1)")
+    train.add_argument("--batch-size", type=_positive, default=None, help="default 128")
+    train.add_argument("--seed", type=int, default=None, help="default 0")
+    where = train.add_mutually_exclusive_group()
+    where.add_argument("--out", type=Path, default=None,
+                       help="run folder for checkpoint.pt, generator.pt and run.json (default runs/latest)")
+    where.add_argument("--resume", type=Path, default=None, metavar="DIR",
+                       help="continue the run in DIR up to --steps in all; its settings come from DIR/run.json")
+    train.add_argument("--overwrite", action="store_true", help="replace the run in --out (its files only)")
+    train.add_argument("--checkpoint-every", type=_positive, default=500, metavar="N",
+                       help="save checkpoint.pt every N steps (default 500)")
     train.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
     train.add_argument("--samples", type=_positive, default=None, help="samples to judge (default 10000; quick 1000)")
 
@@ -70,6 +107,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# --- shared --------------------------------------------------------------------------------
+
+def _device(name: str | None) -> torch.device:
+    try:
+        return runtime.pick_device(name)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+def _images(device: torch.device) -> torch.Tensor:
+    from gancourse.data import load_mnist
+
+    try:
+        images, _ = load_mnist(train=True, device=device)
+    except (OSError, RuntimeError) as error:  # missing, damaged or unreadable files
+        raise UserError(str(error).strip()) from None
+    return images
+
+
 def _judge(generator, latent_dim: int, n: int, seed: int, device) -> dict:
     from gancourse.data import load_mnist
 
@@ -81,62 +137,181 @@ def _judge(generator, latent_dim: int, n: int, seed: int, device) -> dict:
     generator.eval()
     with torch.no_grad():
         images = torch.cat([generator(chunk).float() for chunk in z.split(1000)])
+    if not bool(torch.isfinite(images).all()):
+        raise MachineError("the generator's images contain NaN or Inf: its weights are broken")
     report = metrics.judge_report(images, judge, real_features)
     report["histogram"] = [round(v, 4) for v in report["histogram"]]
     return report
 
 
-def cmd_train(args) -> dict:
-    from gancourse.data import load_mnist
+def _finite(value):
+    """``value`` with every NaN or Infinity replaced by None (JSON has no such numbers)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
-    device = runtime.pick_device(args.device)
-    runtime.seed_everything(args.seed)
-    make_g, g_kwargs, make_d = MODELS[args.model]
-    generator, discriminator = make_g(**g_kwargs), make_d()
-    images, _ = load_mnist(train=True, device=device)
+
+def _save(what: str, path: Path, write) -> None:
+    """Write one file atomically; a full disk or a permission problem is a one-line MachineError."""
+    try:
+        with atomic_path(path) as tmp:
+            write(tmp)
+    except (OSError, RuntimeError) as error:  # torch.save reports a short write as a RuntimeError
+        reason = getattr(error, "strerror", None) or "the write failed, is the disk full?"
+        raise MachineError(f"could not write {path}: {reason}; the previous {what} "
+                           f"is intact. Free some space (or fix the permissions) and run again") from None
+
+
+# --- train ---------------------------------------------------------------------------------
+
+def _run_folder(args) -> tuple[Path, dict]:
+    """The run folder and the run's settings; everything checkable, checked before training."""
+    given = {key: getattr(args, key) for key in TRAIN_DEFAULTS if getattr(args, key) is not None}
+    if args.resume is not None:
+        folder = args.resume
+        if args.overwrite:
+            raise UserError("--overwrite and --resume contradict each other: choose one")
+        try:
+            settings = json.loads((folder / "run.json").read_text())
+            settings = {key: settings[key] for key in TRAIN_DEFAULTS}
+        except FileNotFoundError:
+            raise UserError(f"{folder} holds no run to resume (no run.json); start one with --out {folder}") from None
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise UserError(f"{folder / 'run.json'} is damaged ({type(error).__name__}); "
+                            f"start again with --out {folder} --overwrite") from None
+        if not (folder / "checkpoint.pt").is_file():
+            raise UserError(f"{folder} has no checkpoint.pt to resume from; start again with --out {folder} --overwrite")
+        differ = [f"--{key.replace('_', '-')} {value} (the run has {settings[key]})"
+                  for key, value in given.items() if value != settings[key]]
+        if differ:
+            raise UserError(f"resuming {folder} keeps its settings; drop " + ", ".join(differ))
+        return folder, settings
+    folder = args.out or Path("runs/latest")
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"--out {folder} is a file, not a folder")
+    present = [name for name in RUN_FILES if (folder / name).exists()]
+    if present and not args.overwrite:
+        raise UserError(f"{folder} already holds a run ({', '.join(present)}): continue it with "
+                        f"--resume {folder}, replace it with --overwrite, or choose another --out")
+    return folder, {**TRAIN_DEFAULTS, **given}
+
+
+def cmd_train(args) -> tuple[dict, int]:
+    folder, settings = _run_folder(args)
+    device = _device(args.device)
     steps = args.steps or runtime.budget(full=3000, quick=30)
-    config = TrainConfig.preset(args.loss, batch_size=args.batch_size, seed=args.seed)
-    trainer = Trainer(generator, discriminator, images, config, device)
-    history = trainer.train(steps)
-    args.out.mkdir(parents=True, exist_ok=True)
-    trainer.save(args.out / "checkpoint.pt")
-    with atomic_path(args.out / "generator.pt") as tmp:
-        torch.save({"model": args.model, "kwargs": g_kwargs, "state_dict": generator.state_dict()}, tmp)
+    images = _images(device)
+    make_g, g_kwargs, make_d = MODELS[settings["model"]]
+    runtime.seed_everything(settings["seed"])
+    generator, discriminator = make_g(**g_kwargs), make_d()
+    checkpoint = folder / "checkpoint.pt"
+    if args.resume is not None:
+        try:
+            trainer = Trainer.load(checkpoint, generator, discriminator, images, device)
+        except Exception as error:  # truncated, damaged or not ours
+            raise UserError(f"cannot resume from {checkpoint}: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
+                            ) from None
+        if trainer.step > steps:
+            raise UserError(f"{folder} is already at step {trainer.step}; ask for --steps {trainer.step} or more")
+    else:
+        config = TrainConfig.preset(settings["loss"], batch_size=settings["batch_size"], seed=settings["seed"])
+        trainer = Trainer(generator, discriminator, images, config, device)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise UserError(f"cannot create --out {folder}: {error.strerror or error}") from None
+    _save("run.json", folder / "run.json",
+          lambda tmp: tmp.write_text(json.dumps({**settings, "steps": steps}, indent=2) + "\n"))
+    try:
+        while trainer.step < steps:
+            trainer.train(min(args.checkpoint_every - trainer.step % args.checkpoint_every, steps - trainer.step))
+            _save("checkpoint", checkpoint, lambda tmp: torch.save(trainer.state_dict(), tmp))
+            if trainer.stopped_by is not None:
+                break
+    except KeyboardInterrupt:  # a second Ctrl-C: stop at once, mid-step; keep the last checkpoint
+        raise MachineError(f"stopped at once; {checkpoint} holds the last checkpoint. "
+                           f"Continue with --resume {folder}") from None
+    except NonFiniteLossError as error:
+        raise MachineError(f"{error} The last good checkpoint is {checkpoint}") from None
+    _save("generator", folder / "generator.pt", lambda tmp: torch.save(
+        {"model": settings["model"], "kwargs": g_kwargs, "state_dict": generator.state_dict()}, tmp))
+    history = trainer.history
+    result = {**{key: settings[key] for key in ("model", "loss")}, "steps": trainer.step,
+              "seconds": round(trainer.seconds, 2), "images_per_second": round(trainer.images_per_second, 1),
+              "device": str(device), "out": str(folder), "final": history.rows[-1] if history.rows else None}
+    if trainer.stopped_by is not None:
+        print(f"interrupted: {checkpoint} holds step {trainer.step}; continue with --resume {folder}",
+              file=sys.stderr)
+        return {**result, "interrupted": True}, EXIT_SIGNAL.get(trainer.stopped_by, 130)
     n = args.samples or runtime.budget(full=10_000, quick=1000)
-    result = {"model": args.model, "loss": args.loss, "steps": trainer.step, "seconds": round(trainer.seconds, 2),
-              "images_per_second": round(trainer.images_per_second, 1),
-              "device": str(device), "out": str(args.out), "final": history.rows[-1] if history.rows else None}
-    result["judge"] = _judge(generator, g_kwargs["latent_dim"], n, args.seed, device)
-    return result
+    result["judge"] = _judge(generator, g_kwargs["latent_dim"], n, settings["seed"], device)
+    return result, EXIT_OK
 
 
-def cmd_evaluate(args) -> dict:
-    if not args.generator.exists():
-        raise SystemExit(f"python -m gancourse evaluate: error: {args.generator} does not exist")
-    saved = torch.load(args.generator, map_location="cpu", weights_only=True)
+# --- evaluate and modes ---------------------------------------------------------------------
+
+def cmd_evaluate(args) -> tuple[dict, int]:
+    path = args.generator
+    if not path.exists():
+        raise UserError(f"{path} does not exist")
+    if path.is_dir():
+        hint = f"; did you mean {path / 'generator.pt'}?" if (path / "generator.pt").exists() else ""
+        raise UserError(f"{path} is a folder, not a generator file{hint}")
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # empty, truncated, text, or a pickle that is not just tensors
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UserError(f"{path} is not a readable generator file ({first[:160]})") from None
     if not isinstance(saved, dict) or saved.get("model") not in MODELS:
-        raise SystemExit(f"python -m gancourse evaluate: error: {args.generator} is not a generator "
-                         f"saved by `python -m gancourse train`")
-    device = runtime.pick_device(args.device)
-    make_g = MODELS[saved["model"]][0]
-    generator = make_g(**saved["kwargs"])
-    generator.load_state_dict(saved["state_dict"])
+        raise UserError(f"{path} is not a generator saved by `python -m gancourse train`")
+    device = _device(args.device)
+    try:
+        generator = MODELS[saved["model"]][0](**saved["kwargs"])
+        generator.load_state_dict(saved["state_dict"])
+    except Exception as error:  # the weights do not fit the model it names
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UserError(f"{path}: the weights do not fit a {saved['model']} generator ({first[:160]})") from None
+    broken = [name for name, tensor in generator.state_dict().items()
+              if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
+    if broken:
+        raise UserError(f"{path} holds NaN or Inf weights (in {', '.join(broken[:3])}): the run diverged "
+                        f"or the file is damaged; evaluate an earlier checkpoint")
     n = args.samples or runtime.budget(full=10_000, quick=1000)
-    return {"generator": str(args.generator), "model": saved["model"],
-            "judge": _judge(generator.to(device), saved["kwargs"]["latent_dim"], n, args.seed, device)}
+    return {"generator": str(path), "model": saved["model"],
+            "judge": _judge(generator.to(device), saved["kwargs"]["latent_dim"], n, args.seed, device)}, EXIT_OK
 
 
-def cmd_modes(args) -> dict:
+def cmd_modes(args) -> tuple[dict, int]:
     steps = args.steps or runtime.budget(full=5000, quick=50)
-    return toy.mode_experiment(args.dataset, args.loss, args.seeds, steps, pack=args.pack, device=args.device)
+    return toy.mode_experiment(args.dataset, args.loss, args.seeds, steps, pack=args.pack,
+                               device=_device(args.device)), EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    command = {"train": cmd_train, "evaluate": cmd_evaluate, "modes": cmd_modes}[args.command]
+    prefix = f"python -m gancourse {args.command}: error:"
     try:
-        result = {"train": cmd_train, "evaluate": cmd_evaluate, "modes": cmd_modes}[args.command](args)
-    except ValueError as error:  # e.g. an unavailable device
-        print(f"python -m gancourse {args.command}: error: {error}", file=sys.stderr)
-        return 2
-    print(json.dumps(result, indent=2))
-    return 0
+        with contextlib.redirect_stdout(sys.stderr):  # stdout carries the JSON result only
+            result, code = command(args)
+    except UserError as error:
+        print(f"{prefix} {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except MachineError as error:
+        print(f"{prefix} {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except ValueError as error:  # a setting the library refused (e.g. GANCOURSE_QUICK=maybe)
+        print(f"{prefix} {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except MemoryError:
+        print(f"{prefix} out of memory; try a smaller --batch-size or --samples", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(f"{prefix} interrupted", file=sys.stderr)
+        return EXIT_SIGNAL[signal.SIGINT]
+    print(json.dumps(_finite(result), indent=2, allow_nan=False))
+    return code

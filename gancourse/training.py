@@ -243,28 +243,33 @@ def _to_uint8(images: torch.Tensor) -> torch.Tensor:
 
 
 class _StopFlag:
-    """Turns the first Ctrl-C (SIGINT, also Jupyter's "interrupt kernel") into a request to stop
-    after the current step, so that no update is left half-applied; a second Ctrl-C interrupts
-    at once."""
+    """Turns the first Ctrl-C (SIGINT, also Jupyter's "interrupt kernel") or SIGTERM (what `kill`
+    and job schedulers send) into a request to stop after the current step, so that no update is
+    left half-applied; a second one interrupts at once (KeyboardInterrupt)."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self):
         self.requested = False
-        self._previous = None
+        self.signal: int | None = None  # the signal that asked to stop
+        self._previous: dict = {}
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.getsignal(signal.SIGINT)
-            signal.signal(signal.SIGINT, self._handle)
+            for number in self.SIGNALS:
+                previous = signal.getsignal(number)
+                self._previous[number] = signal.SIG_DFL if previous is None else previous
+                signal.signal(number, self._handle)
         return self
 
     def _handle(self, signum, frame):
         if self.requested:
             raise KeyboardInterrupt
-        self.requested = True
+        self.requested, self.signal = True, signum
 
     def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for number, previous in self._previous.items():
+            signal.signal(number, previous)
         return False
 
 
@@ -321,6 +326,7 @@ class Trainer:
         self.seconds = 0.0
         self.history = History()
         self._clock: float | None = None  # perf_counter at the last clock reading, while train() runs
+        self.stopped_by: int | None = None  # the signal that stopped the last train() call early, if any
 
     def _optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
         cfg = self.config
@@ -491,8 +497,10 @@ class Trainer:
                         self._snapshot()
                 if buffer:
                     self._log(buffer, bar)
+                self.stopped_by = stop.signal
                 if stop.requested:
-                    print(f"Interrupted: stopped cleanly after step {self.step}; "
+                    name = signal.Signals(stop.signal).name
+                    print(f"Interrupted ({name}): stopped cleanly after step {self.step}; "
                           f"the models hold what was trained so far.")
         finally:
             self._clock = None

@@ -1,6 +1,12 @@
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
+import torch
 
 from gancourse import cli
 
@@ -50,8 +56,153 @@ def test_train_then_evaluate(capsys, tmp_path, mnist_root, monkeypatch):
     assert code == 0 and again["judge"]["frechet_distance"] == pytest.approx(result["judge"]["frechet_distance"])
 
 
-def test_evaluate_refuses_other_files(tmp_path):
-    import torch
+def test_evaluate_refuses_other_files(tmp_path, capsys):
     torch.save({"weights": 1}, tmp_path / "x.pt")
-    with pytest.raises(SystemExit, match="not a generator"):
-        cli.main(["evaluate", str(tmp_path / "x.pt")])
+    code, out, err = run(capsys, "evaluate", str(tmp_path / "x.pt"))
+    assert code == 2 and out == "" and "not a generator saved by" in err and err.count("\n") == 1
+
+
+# --- faults and bad input: one line, nothing lost ------------------------------------------------
+
+TRAIN = ["train", "--model", "mlp", "--batch-size", "16", "--samples", "100"]
+
+
+def _tiny_run(capsys, folder, steps=4, *extra):
+    return run(capsys, *TRAIN, "--steps", str(steps), "--out", str(folder), *extra)
+
+
+@pytest.fixture
+def data_env(mnist_root, monkeypatch):
+    monkeypatch.setenv("GANCOURSE_DATA", str(mnist_root))
+    return mnist_root
+
+
+def test_an_existing_run_is_never_overwritten_unless_asked(capsys, tmp_path, data_env):
+    code, out, _ = _tiny_run(capsys, tmp_path)
+    assert code == 0 and json.loads(out)["steps"] == 4
+    before = {name: (tmp_path / name).read_bytes() for name in cli.RUN_FILES}
+    (tmp_path / "notes.txt").write_text("mine")
+    code, out, err = _tiny_run(capsys, tmp_path, 6)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "already holds a run" in err and "--resume" in err and "--overwrite" in err
+    assert {name: (tmp_path / name).read_bytes() for name in cli.RUN_FILES} == before
+    code, out, _ = _tiny_run(capsys, tmp_path, 6, "--overwrite")
+    assert code == 0 and json.loads(out)["steps"] == 6
+    assert (tmp_path / "notes.txt").read_text() == "mine"  # only the run's own files are replaced
+
+
+def test_resume_continues_exactly_as_an_uninterrupted_run(capsys, tmp_path, data_env):
+    code, _, _ = _tiny_run(capsys, tmp_path / "whole", 6, "--checkpoint-every", "2")
+    assert code == 0
+    code, _, _ = _tiny_run(capsys, tmp_path / "parts", 3)
+    assert code == 0
+    code, out, err = run(capsys, "train", "--resume", str(tmp_path / "parts"), "--steps", "6", "--samples", "100")
+    assert code == 0 and json.loads(out)["steps"] == 6, err
+    whole = torch.load(tmp_path / "whole" / "checkpoint.pt", weights_only=True)
+    parts = torch.load(tmp_path / "parts" / "checkpoint.pt", weights_only=True)
+    for part in ("generator", "discriminator"):
+        for name, tensor in whole[part].items():
+            assert torch.equal(tensor, parts[part][name]), (part, name)
+    assert torch.equal(whole["rng"], parts["rng"]) and whole["step"] == parts["step"] == 6
+    code, _, err = run(capsys, "train", "--resume", str(tmp_path / "parts"), "--loss", "hinge")
+    assert code == 2 and "keeps its settings" in err and "--loss hinge" in err
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--out", "{file}"], "is a file, not a folder"),
+    (["--resume", "{empty}"], "holds no run to resume"),
+    (["--device", "nonsense"], "is not a device name"),
+    (["--resume", "{empty}", "--overwrite"], "contradict each other"),
+])
+def test_train_refuses_bad_input_before_training(capsys, tmp_path, data_env, argv, words):
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "empty").mkdir()
+    argv = [a.format(file=tmp_path / "file", empty=tmp_path / "empty") for a in argv]
+    if "--out" not in argv and "--resume" not in argv:
+        argv += ["--out", str(tmp_path / "run")]
+    code, out, err = run(capsys, *TRAIN, "--steps", "2", *argv)
+    assert code == 2 and out == "" and words in err and err.count("\n") == 1
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()
+
+
+def test_missing_mnist_is_a_clear_error_not_a_traceback(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("GANCOURSE_DATA", str(tmp_path / "nowhere"))
+    from gancourse import data
+    data._mnist_uint8.cache_clear()
+    monkeypatch.setattr("torchvision.datasets.MNIST.download", lambda self: (_ for _ in ()).throw(OSError("offline")))
+    code, out, err = run(capsys, *TRAIN, "--steps", "2", "--out", str(tmp_path / "run"))
+    assert code == 2 and out == "" and "MNIST is not in" in err and "Traceback" not in err
+
+
+def _write_generator(path, model="mlp", poison=None):
+    make, kwargs, _ = cli.MODELS[model]
+    generator = make(**kwargs)
+    state = generator.state_dict()
+    if poison is not None:
+        next(iter(state.values())).view(-1)[0] = poison
+    torch.save({"model": model, "kwargs": kwargs, "state_dict": state}, path)
+    return path
+
+
+@pytest.mark.parametrize("make_file, words", [
+    (lambda p: p.write_bytes(b""), "is not a readable generator file"),
+    (lambda p: p.write_text("hello, I am text"), "is not a readable generator file"),
+    (lambda p: p.write_bytes(_write_generator(p).read_bytes()[:5000]), "is not a readable generator file"),
+    (lambda p: _write_generator(p, poison=float("nan")), "holds NaN or Inf weights"),
+    (lambda p: _write_generator(p, poison=float("inf")), "holds NaN or Inf weights"),
+    (lambda p: torch.save({"model": "dcgan", "kwargs": {"latent_dim": 100},
+                           "state_dict": cli.MODELS["mlp"][0](latent_dim=64).state_dict()}, p), "do not fit a dcgan"),
+    (lambda p: p.mkdir(), "is a folder, not a generator file"),
+    (lambda p: None, "does not exist"),
+])
+def test_evaluate_refuses_broken_files_with_one_line(capsys, tmp_path, make_file, words):
+    path = tmp_path / "generator.pt"
+    make_file(path)
+    code, out, err = run(capsys, "evaluate", str(path), "--samples", "100")
+    assert code == 2 and out == "" and words in err and err.count("\n") == 1, err
+
+
+def test_json_never_contains_nan():
+    assert cli._finite({"a": float("nan"), "b": [1.0, float("inf")], "c": {"d": -float("inf")}, "e": 2}) == \
+        {"a": None, "b": [1.0, None], "c": {"d": None}, "e": 2}
+
+
+def _train_in_a_subprocess(tmp_path, data_root, *extra, limit_bytes=None):
+    code = "import sys; from gancourse import cli; sys.exit(cli.main(sys.argv[1:]))"
+    if limit_bytes is not None:
+        code = ("import resource, signal; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+                f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit_bytes}, {limit_bytes})); " + code)
+    env = dict(os.environ, GANCOURSE_DATA=str(data_root), GANCOURSE_QUICK="1")
+    return subprocess.Popen([sys.executable, "-c", code, *TRAIN, "--out", str(tmp_path / "run"), *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+@pytest.mark.parametrize("signum, exit_code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_during_training_leaves_a_resumable_checkpoint_and_valid_json(tmp_path, data_env, signum, exit_code):
+    process = _train_in_a_subprocess(tmp_path, data_env, "--steps", "100000", "--checkpoint-every", "100000")
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "run" / "run.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(3)  # into the training loop
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == exit_code, err
+    result = json.loads(out)  # stdout is exactly one JSON document
+    assert result["interrupted"] is True and 0 < result["steps"] < 100000
+    assert "continue with --resume" in err and "Traceback" not in err
+    state = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    assert state["step"] == result["steps"]
+
+
+def test_a_full_disk_keeps_the_previous_checkpoint_and_says_so(tmp_path, data_env, capsys):
+    code, _, _ = _tiny_run(capsys, tmp_path / "run", 2)
+    assert code == 0
+    previous = (tmp_path / "run" / "checkpoint.pt").read_bytes()
+    process = _train_in_a_subprocess(tmp_path, data_env, "--steps", "4", "--overwrite", limit_bytes=100_000)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 1 and out == "", err
+    last = err.strip().splitlines()[-1]  # after the progress bar
+    assert last.startswith("python -m gancourse train: error: could not write") and "is intact" in last
+    assert "Traceback" not in err
+    assert (tmp_path / "run" / "checkpoint.pt").read_bytes() == previous
+    assert not [p for p in (tmp_path / "run").iterdir() if p.name.endswith(".tmp")]
