@@ -116,21 +116,28 @@ def _device(name: str | None) -> torch.device:
         raise UserError(str(error)) from None
 
 
-def _images(device: torch.device) -> torch.Tensor:
+def _images(device: torch.device, train: bool = True) -> torch.Tensor:
     from gancourse.data import load_mnist
 
     try:
-        images, _ = load_mnist(train=True, device=device)
+        images, _ = load_mnist(train=train, device=device)
     except (OSError, RuntimeError) as error:  # missing, damaged or unreadable files
         raise UserError(str(error).strip()) from None
     return images
 
 
-def _judge(generator, latent_dim: int, n: int, seed: int, device) -> dict:
-    from gancourse.data import load_mnist
+def _load_judge(device: torch.device) -> tuple[metrics.MNISTJudge, torch.Tensor]:
+    """The judge and MNIST's test images, loaded before any training (a damaged file fails fast)."""
+    try:
+        judge = metrics.load_judge(device)
+    except (OSError, RuntimeError, ValueError) as error:
+        raise UserError(f"the judge's weights cannot be loaded: {str(error).splitlines()[0]}; reinstall "
+                        f"the package or retrain them with python -m gancourse.metrics train") from None
+    return judge, _images(device, train=False)
 
-    judge = metrics.load_judge(device)
-    real, _ = load_mnist(train=False, device=device)
+
+def _judge(generator, latent_dim: int, n: int, seed: int, device, judge_and_real=None) -> dict:
+    judge, real = judge_and_real or _load_judge(device)
     real_features = judge.embed(real[:n])[0]
     gen = torch.Generator().manual_seed(seed)
     z = torch.randn(n, latent_dim, generator=gen).to(device)
@@ -205,6 +212,7 @@ def cmd_train(args) -> tuple[dict, int]:
     device = _device(args.device)
     steps = args.steps or runtime.budget(full=3000, quick=30)
     images = _images(device)
+    judge_and_real = _load_judge(device)
     make_g, g_kwargs, make_d = MODELS[settings["model"]]
     runtime.seed_everything(settings["seed"])
     generator, discriminator = make_g(**g_kwargs), make_d()
@@ -248,7 +256,7 @@ def cmd_train(args) -> tuple[dict, int]:
               file=sys.stderr)
         return {**result, "interrupted": True}, EXIT_SIGNAL.get(trainer.stopped_by, 130)
     n = args.samples or runtime.budget(full=10_000, quick=1000)
-    result["judge"] = _judge(generator, g_kwargs["latent_dim"], n, settings["seed"], device)
+    result["judge"] = _judge(generator, g_kwargs["latent_dim"], n, settings["seed"], device, judge_and_real)
     return result, EXIT_OK
 
 
