@@ -104,3 +104,33 @@ def test_a_live_writers_temporary_file_is_not_cleaned(tmp_path):
     dead.write_text("stale")
     assert files.clean_stale_temporaries(target) == [dead]
     assert live.exists() and not dead.exists()
+
+
+def test_every_write_in_the_package_goes_through_atomic_path():
+    """A lint: torch.save, write_text, write_bytes and open(..., "w"/"wb"/"a") only ever write to
+    ``tmp``, the name the package gives the path that ``files.atomic_path`` yields."""
+    import ast
+    from pathlib import Path
+
+    package = Path(files.__file__).parent
+    offenders = []
+    for source in sorted(package.rglob("*.py")):
+        if source.name == "files.py":
+            continue
+        for node in ast.walk(ast.parse(source.read_text(), str(source))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            target = None
+            if name == "save" and isinstance(func, ast.Attribute) and getattr(func.value, "id", "") == "torch":
+                target = node.args[1] if len(node.args) > 1 else None
+            elif name in ("write_text", "write_bytes") and isinstance(func, ast.Attribute):
+                target = func.value
+            elif name == "open" and isinstance(func, ast.Name) and len(node.args) > 1:
+                mode = node.args[1].value if isinstance(node.args[1], ast.Constant) else "w"
+                if any(flag in mode for flag in "wax+"):
+                    target = node.args[0]
+            if target is not None and not (isinstance(target, ast.Name) and target.id == "tmp"):
+                offenders.append(f"{source.relative_to(package)}:{node.lineno}")
+    assert not offenders, f"writes that bypass files.atomic_path: {offenders}"
