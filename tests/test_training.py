@@ -145,6 +145,39 @@ def test_bad_config_is_refused():
         TrainConfig(loss="wasserstein")
     with pytest.raises(ValueError, match="batch_size"):
         TrainConfig(batch_size=0)
+    for bad, message in [(dict(batch_size=1.5), "batch_size must be a whole number, not 1.5"),
+                         (dict(n_critic=True), "n_critic must be a whole number"),
+                         (dict(lr_d="fast"), "lr_d must be a number >= 0, not 'fast'"),
+                         (dict(lr_g=float("nan")), "lr_g must be a number"),
+                         (dict(betas=(0.5,)), "betas must be two numbers in"),
+                         (dict(betas=(0.5, 1.0)), "betas must be two numbers in"),
+                         (dict(snapshot_every=-1), "snapshot_every must be at least 0"),
+                         (dict(latent_dim=0), "latent_dim must be at least 1"),
+                         (dict(amp="yes"), "amp must be True, False or None")]:
+        with pytest.raises(ValueError, match=message):
+            TrainConfig(**bad)
+    assert TrainConfig(betas=[0.5, 0.9], lr_g=1, grad_clip_norm=1).betas == (0.5, 0.9)  # ints and lists are fine
+
+
+def test_a_checkpoint_continues_only_in_a_trainer_like_its_own(tmp_path):
+    generator, discriminator = small_mlp()
+    trainer = Trainer(generator, discriminator, fake_images(), TrainConfig(batch_size=8, snapshot_every=0), "cpu")
+    trainer.train(2, progress=False)
+    path = trainer.save(tmp_path / "run.pt")
+    state = torch.load(path, weights_only=True)
+    other = Trainer(*small_mlp(), fake_images(), TrainConfig(loss="hinge", batch_size=8, snapshot_every=0), "cpu")
+    with pytest.raises(ValueError, match="loss 'non-saturating' \\(checkpoint\\) vs 'hinge' \\(this trainer\\)"):
+        other.load_state_dict(state)
+    sgd = Trainer(*small_mlp(), fake_images(), TrainConfig(optimizer="sgd", batch_size=8, snapshot_every=0), "cpu")
+    with pytest.raises(ValueError, match="optimizer 'adam' \\(checkpoint\\) vs 'sgd'"):
+        sgd.load_state_dict(state)
+    wider = Trainer(MLPGenerator(latent_dim=8, hidden=(64,)), MLPDiscriminator(hidden=(32,)), fake_images(),
+                    TrainConfig(batch_size=8, snapshot_every=0), "cpu")
+    with pytest.raises(ValueError, match="does not fit these models or optimizers"):
+        wider.load_state_dict(state)
+    same = Trainer(*small_mlp(), fake_images(), TrainConfig(batch_size=8, snapshot_every=0), "cpu")
+    same.load_state_dict(state)
+    assert same.step == 2
 
 
 def test_custom_losses_replace_the_configured_ones():
