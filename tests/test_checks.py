@@ -147,10 +147,11 @@ def gp_reference_style(critic, real, fake):
 def gp_with(*, eps_shape="sample", points="interp", create_graph=True, square=True, one_sided=False,
             reduce="mean", lam=1.0, sq_norm=False, grad_of="sum", norm_dim=1):
     def fn(critic, real, fake):
-        if eps_shape == "sample":
-            eps = torch.rand(real.size(0), *([1] * (real.dim() - 1)))
-        else:
-            eps = torch.rand_like(real)
+        B = real.size(0)
+        eps = {"sample": lambda: torch.rand(B, *([1] * (real.dim() - 1))), "element": lambda: torch.rand_like(real),
+               "batch": lambda: torch.rand(1), "batch4d": lambda: torch.rand(1, 1, 1, 1),
+               "(B, 1)": lambda: torch.rand(B, 1), "(B,)": lambda: torch.rand(B),
+               "image": lambda: torch.rand(B, 1, 1, 1)}[eps_shape]()
         x_hat = {"interp": eps * real + (1 - eps) * fake, "real": real, "fake": fake}[points]
         x_hat = x_hat.detach().requires_grad_(True)
         scores = critic(x_hat)
@@ -343,7 +344,7 @@ def test_train_step_accepts(capsys):
     (step_with(order="gd"), ["before the discriminator"]),
     (step_with(g_step_moves="d"), ["opt_d.step()"]),
     (step_with(returns="gd"), ["(loss_d, loss_g)"]),
-    (step_with(stale=True), ["again after"]),                    # crashes: D changed in place
+    (step_with(stale=True), ["again after", "simultaneous"]),    # crashes: D changed in place
 ])
 def test_train_step_rejects(wrong, words):
     reject(checks.check_train_step, wrong, *words)
@@ -788,3 +789,712 @@ def test_each_check_lives_in_the_lesson_that_first_uses_it():
             first_use.setdefault(name, f"lesson{notebook.name[:2]}")
     for name, lesson in first_use.items():
         assert name in LESSON_CHECKS[lesson], f"{name} is first used in {lesson}"
+
+
+# --- every known mistake gets its own hint: one test per check over its whole catalogue ---------
+# docs/design.md, Checks: "Every catalogue entry has a test that feeds the mistake and asserts its
+# hint." Where a catalogue's answers are functions of the check's inputs, they *are* the mistaken
+# answers, and are fed as they are; elsewhere each entry is paired with a mistaken function below.
+
+from gancourse.checks import core, lesson00, lesson01, lesson02, lesson04, lesson05  # noqa: E402
+from gancourse.checks import lesson03  # noqa: E402
+
+
+def assert_hint(check, fn, hint, **kwargs):
+    message = reject(check, fn, **kwargs)
+    assert hint in message, f"expected the hint {hint!r}, got:\n{message}"
+    return message
+
+
+FUNCTION_CATALOGUES = [
+    ("scale_to_tanh_range", checks.check_scale_to_tanh_range, lesson00.SCALE_MISTAKES, {}),
+    ("to_unit_range", checks.check_to_unit_range, lesson00.UNIT_RANGE_MISTAKES, {}),
+    ("value_estimate", checks.check_value_estimate, lesson01.VALUE_MISTAKES + lesson01.VALUE_UNSTABLE, {}),
+    ("jensen_shannon", checks.check_jensen_shannon, lesson01.JSD_MISTAKES, {}),
+    ("optimal_discriminator", checks.check_optimal_discriminator, lesson01.OPTIMAL_D_MISTAKES, {}),
+    ("discriminator_loss", checks.check_discriminator_loss,
+     lesson01.DISCRIMINATOR_LOSS_MISTAKES + lesson01.DISCRIMINATOR_LOSS_UNSTABLE, {}),
+    ("generator_loss", checks.check_generator_loss,
+     lesson01.GENERATOR_LOSS_MISTAKES + lesson01.GENERATOR_LOSS_UNSTABLE, {}),
+    ("saturating_generator_loss", checks.check_generator_loss,
+     lesson01.SATURATING_GENERATOR_LOSS_MISTAKES + lesson01.SATURATING_GENERATOR_LOSS_UNSTABLE, {"saturating": True}),
+    ("digit_histogram", checks.check_digit_histogram, lesson02.HISTOGRAM_MISTAKES, {}),
+    ("conv_transpose_output_size", checks.check_conv_transpose_output_size, lesson03.CONV_TRANSPOSE_MISTAKES, {}),
+    ("mode_coverage", checks.check_mode_coverage, lesson04.MODE_COVERAGE_MISTAKES, {}),
+    ("pack", checks.check_pack, lesson04.PACK_MISTAKES, {}),
+    ("critic_loss", checks.check_critic_loss, lesson05.CRITIC_LOSS_MISTAKES, {}),
+    ("wgan_generator_loss", checks.check_wgan_generator_loss, lesson05.WGAN_GENERATOR_LOSS_MISTAKES, {}),
+]
+
+
+@pytest.mark.parametrize("check, catalogue, kwargs", [pytest.param(c, cat, kw, id=name)
+                                                      for name, c, cat, kw in FUNCTION_CATALOGUES])
+def test_each_catalogued_mistake_gets_its_own_hint(check, catalogue, kwargs):
+    assert catalogue, "an empty catalogue"
+    for answer in catalogue:
+        assert callable(answer.produce)
+        assert_hint(check, answer.produce, answer.hint, **kwargs)
+
+
+def test_catalogue_hints_are_distinct():
+    for name, _, catalogue, _ in FUNCTION_CATALOGUES:
+        hints = [answer.hint for answer in catalogue]
+        assert len(set(hints)) == len(hints), name
+
+
+def step_simultaneous(generator, discriminator, opt_g, opt_d, x_real, z):
+    """Both losses through the same, not yet updated, discriminator; both backward; both steps."""
+    bce = F.binary_cross_entropy_with_logits
+    x_fake = generator(z)
+    logits_real, logits_fake, logits_g = discriminator(x_real), discriminator(x_fake.detach()), discriminator(x_fake)
+    loss_d = bce(logits_real, torch.ones_like(logits_real)) + bce(logits_fake, torch.zeros_like(logits_fake))
+    loss_g = bce(logits_g, torch.ones_like(logits_g))
+    opt_d.zero_grad()
+    opt_g.zero_grad()
+    loss_d.backward()
+    loss_g.backward()
+    opt_d.step()
+    opt_g.step()
+    return loss_d.item(), loss_g.item()
+
+
+def step_with_optimizers_mixed(wrong):
+    """A correct step whose opt_d also holds the generator ("d") or opt_g the discriminator ("g");
+    each network's gradients are cleared through the network, not the optimizer."""
+    bce = F.binary_cross_entropy_with_logits
+
+    def fn(generator, discriminator, opt_g, opt_d, x_real, z):
+        opt, other = (opt_d, generator) if wrong == "d" else (opt_g, discriminator)
+        if len(opt.param_groups) == 1:
+            opt.add_param_group({"params": list(other.parameters())})
+        logits_real, logits_fake = discriminator(x_real), discriminator(generator(z).detach())
+        loss_d = bce(logits_real, torch.ones_like(logits_real)) + bce(logits_fake, torch.zeros_like(logits_fake))
+        discriminator.zero_grad()
+        loss_d.backward()
+        opt_d.step()
+        logits = discriminator(generator(z))  # afresh: opt_d may have moved the generator
+        loss_g = bce(logits, torch.ones_like(logits))
+        generator.zero_grad()
+        loss_g.backward()
+        opt_g.step()
+        return loss_d.item(), loss_g.item()
+    return fn
+
+
+def test_train_step_catalogue_each_gets_its_own_hint():
+    mistaken = [step_simultaneous, step_with(detach=False), step_with_optimizers_mixed("d"),
+                step_with_optimizers_mixed("g")]
+    for answer, fn in zip(lesson02.TRAIN_STEP_PROBED_MISTAKES, mistaken, strict=True):
+        assert_hint(checks.check_train_step, fn, answer.hint.split("\nHint: ")[0])
+    for answer, fn in zip(lesson02.TRAIN_STEP_GENERATOR_MISTAKES, [step_with(g_label=0.0), step_minimax],
+                          strict=True):
+        assert_hint(checks.check_train_step, fn, answer.hint)
+
+
+def step_minimax(generator, discriminator, opt_g, opt_d, x_real, z):
+    """The generator minimises mean log(1 - D(G(z))), the saturating loss."""
+    x_fake = generator(z)
+    loss_d = F.softplus(-discriminator(x_real)).mean() + F.softplus(discriminator(x_fake.detach())).mean()
+    opt_d.zero_grad()
+    loss_d.backward()
+    opt_d.step()
+    loss_g = -F.softplus(discriminator(x_fake)).mean()
+    opt_g.zero_grad()
+    loss_g.backward()
+    opt_g.step()
+    return loss_d.item(), loss_g.item()
+
+
+def test_train_step_simultaneous_update_is_not_called_a_missing_detach():
+    message = reject(checks.check_train_step, step_simultaneous, "simultaneous", "updated discriminator")
+    assert "detach" not in message
+
+
+def test_gradient_penalty_catalogue_each_gets_its_own_hint():
+    mistaken = [gp_with(lam=10.0), gp_with(reduce="sum"), gp_with(square=False), gp_with(one_sided=True),
+                gp_with(sq_norm=True), gp_with(grad_of="mean")]
+    for answer, fn in zip(lesson05.GRADIENT_PENALTY_MISTAKES, mistaken, strict=True):
+        assert_hint(checks.check_gradient_penalty, fn, answer.hint)
+    assert_hint(checks.check_gradient_penalty, gp_with(points="real"), lesson05._EPS_AT_ENDS)
+    assert_hint(checks.check_gradient_penalty, gp_with(points="fake"), lesson05._EPS_AT_ENDS)
+    assert_hint(checks.check_gradient_penalty, gp_with(eps_shape="element"), lesson05._EPS_PER_FEATURE)
+    assert_hint(checks.check_gradient_penalty, gp_with(eps_shape="batch"), lesson05._EPS_ONE_FOR_BATCH)
+    reject(checks.check_gradient_penalty, gp_with(eps_shape="batch4d"), "(1, 1, 8, 5)", "one eps per sample")
+    reject(checks.check_gradient_penalty, gp_with(eps_shape="image"), "(8, 1, 8, 5)", "(B, 1) here")
+
+
+@pytest.mark.parametrize("eps_shape", ["(B, 1)", "(B,)"])
+def test_gradient_penalty_eps_of_the_wrong_rank_gets_its_own_hint(eps_shape):
+    message = reject(checks.check_gradient_penalty, gp_with(eps_shape=eps_shape), "(B, 1, 1, 1)", "broadcast")
+    assert "scalar" not in message and "x_hat = " in message  # the learner's line, not torch's
+
+
+def test_critic_step_with_an_image_shaped_eps_gets_its_own_hint():
+    def step(critic, opt, real, fake, gp_weight):
+        opt.zero_grad()
+        loss = critic(fake.detach()).mean() - critic(real).mean()
+        eps = torch.rand(real.shape[0], 1, 1, 1)  # right for images, wrong for (B, 2)
+        x_hat = (eps * real + (1 - eps) * fake.detach()).requires_grad_(True)
+        (grads,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+        loss = loss + gp_weight * (grads.flatten(1).norm(dim=1) - 1).pow(2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+    reject(checks.check_critic_step, step, "(32, 1, 32, 2)", "torch.rand(B, *[1] * (real.dim() - 1))")
+
+
+def test_critic_step_catalogue_each_gets_its_own_hint():
+    _, mistakes = lesson05._known_updates()
+    mistaken = [_critic_step_with("no_create_graph"), _critic_step_with("no_penalty"), _critic_step_with("sign"),
+                _critic_step_with("no_zero_grad"), lambda c, o, r, f, w: torch.tensor(0.0)]
+    for answer, fn in zip(mistakes, mistaken, strict=True):
+        assert_hint(checks.check_critic_step, fn, answer.hint)
+
+
+# --- the 12 answers the issue found misjudged ------------------------------------------------------
+
+def test_critic_loss_accepts_the_difference_of_equal_batches(capsys):
+    checks.check_critic_loss(lambda real_scores, fake_scores: (fake_scores - real_scores).mean())
+    assert "✔" in capsys.readouterr().out
+
+
+def step_labels_b1(generator, discriminator, opt_g, opt_d, x_real, z):
+    """Labels of shape (B, 1), as the spec's discriminator (last layer Linear(256, 1)) needs."""
+    B = x_real.shape[0]
+    bce = F.binary_cross_entropy_with_logits
+    x_fake = generator(z)
+    loss_d = bce(discriminator(x_real), torch.ones(B, 1)) + bce(discriminator(x_fake.detach()), torch.zeros(B, 1))
+    opt_d.zero_grad()
+    loss_d.backward()
+    opt_d.step()
+    loss_g = bce(discriminator(x_fake), torch.ones(B, 1))
+    opt_g.zero_grad()
+    loss_g.backward()
+    opt_g.step()
+    return loss_d, loss_g  # 0-d tensors are as good as floats
+
+
+def test_train_step_accepts_labels_of_shape_b1_and_b(capsys):
+    checks.check_train_step(step_labels_b1)  # the discriminator returns (B, 1), like the spec's
+    checks.check_train_step(step_with())     # labels (B,): the check retries with a (B,) discriminator
+    assert capsys.readouterr().out.count("✔") == 2
+
+
+def test_train_step_crash_names_the_learners_line_not_torchs():
+    def step_bad_labels(generator, discriminator, opt_g, opt_d, x_real, z):
+        logits = discriminator(x_real)
+        loss_d = F.binary_cross_entropy_with_logits(logits, torch.ones(len(x_real), 2))
+        loss_d.backward()
+        return loss_d, loss_d
+    message = reject(checks.check_train_step, step_bad_labels, "torch.ones(len(x_real), 2)", "ones_like")
+    assert "functional.py" not in message
+
+
+def bce_on_sigmoid(t, label):
+    return F.binary_cross_entropy(torch.sigmoid(t), torch.full_like(t, label))
+
+
+@pytest.mark.parametrize("check, fn, kwargs", [
+    (checks.check_value_estimate, lambda r, f: -(bce_on_sigmoid(r, 1) + bce_on_sigmoid(f, 0)), {}),
+    (checks.check_discriminator_loss, lambda r, f: bce_on_sigmoid(r, 1) + bce_on_sigmoid(f, 0), {}),
+    (checks.check_generator_loss, lambda f: bce_on_sigmoid(f, 1), {}),
+    (checks.check_generator_loss, lambda f: -bce_on_sigmoid(f, 0), {"saturating": True}),
+    (checks.check_discriminator_loss,   # nn.BCELoss is the same function
+     lambda r, f: nn.BCELoss()(torch.sigmoid(r), torch.ones_like(r)) + nn.BCELoss()(torch.sigmoid(f), torch.zeros_like(f)), {}),
+], ids=["value_estimate", "discriminator_loss", "generator_loss", "saturating", "BCELoss"])
+def test_bce_on_sigmoid_is_caught_by_every_loss_check(check, fn, kwargs):
+    reject(check, fn, "not numerically stable", "clamps its log at -100", "binary_cross_entropy_with_logits", **kwargs)
+
+
+def test_log_of_sigmoid_plus_eps_is_caught_as_a_vanishing_gradient():
+    reject(checks.check_generator_loss, lambda f: -torch.log(torch.sigmoid(f) + 1e-8).mean(),
+           "not numerically stable", "vanishes")
+
+
+def mlp_generator(activation=lambda: nn.LeakyReLU(0.2), first_in=None, bias=True, extra=False):
+    class Generator(nn.Module):
+        def __init__(self, latent_dim=64):
+            super().__init__()
+            self.latent_dim = latent_dim
+            layers = [nn.Linear(first_in or latent_dim, 256, bias=bias), activation(),
+                      nn.Linear(256, 512), activation(), nn.Linear(512, 784)]
+            self.net = nn.Sequential(*layers, *([activation()] if extra else []), nn.Tanh())
+
+        def forward(self, z):
+            return self.net(z).view(-1, 1, 28, 28)
+    return Generator()
+
+
+class FunctionalGenerator(nn.Module):
+    """The spec written with F.leaky_relu in forward: the check sees functional activations too."""
+
+    def __init__(self, slope=0.2):
+        super().__init__()
+        self.latent_dim, self.slope = 64, slope
+        self.fc1, self.fc2, self.fc3 = nn.Linear(64, 256), nn.Linear(256, 512), nn.Linear(512, 784)
+
+    def forward(self, z):
+        x = F.leaky_relu(self.fc1(z), self.slope)
+        x = F.leaky_relu(self.fc2(x), negative_slope=self.slope)
+        return torch.tanh(self.fc3(x)).view(-1, 1, 28, 28)
+
+
+def test_generator_spec_accepts_functional_activations(capsys):
+    checks.check_generator_spec(FunctionalGenerator())
+    assert "✔" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("generator, words", [
+    (mlp_generator(nn.ReLU), ["uses ReLU", "LeakyReLU(0.2)"]),
+    (mlp_generator(nn.LeakyReLU), ["slope 0.01", "default", "nn.LeakyReLU(0.2)"]),
+    (mlp_generator(lambda: nn.LeakyReLU(0.1)), ["slope 0.1", "LeakyReLU(0.2)"]),
+    (FunctionalGenerator(slope=0.01), ["slope 0.01"]),
+    (mlp_generator(extra=True), ["3 hidden activations", "has 2"]),
+    (mlp_generator(bias=False), ["Linear layer 1 has no bias"]),
+    (mlp_generator(first_in=100), ["takes 100 inputs", "latent_dim = 64", "nn.Linear(latent_dim"]),
+], ids=["relu", "default-slope", "slope-0.1", "functional-slope", "extra-activation", "no-bias", "latent-100"])
+def test_generator_spec_pins_what_the_spec_states(generator, words):
+    message = reject(checks.check_generator_spec, generator, *words)
+    assert "(B,)" not in message
+
+
+class SpecDiscriminator(nn.Module):
+    def __init__(self, activation=lambda: nn.LeakyReLU(0.2), squeeze=False):
+        super().__init__()
+        self.squeeze = squeeze
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), activation(), nn.Linear(512, 256), activation(),
+                                 nn.Linear(256, 1))
+
+    def forward(self, x):
+        out = self.net(x)
+        return out.squeeze(1) if self.squeeze else out
+
+
+def test_discriminator_spec_accepts_b1_and_b(capsys):
+    checks.check_discriminator_spec(SpecDiscriminator())
+    checks.check_discriminator_spec(SpecDiscriminator(squeeze=True))
+    assert capsys.readouterr().out.count("✔") == 2
+
+
+@pytest.mark.parametrize("discriminator, words", [
+    (SpecDiscriminator(nn.LeakyReLU), ["slope 0.01", "nn.LeakyReLU(0.2)"]),
+    (SpecDiscriminator(nn.ReLU), ["uses ReLU"]),
+])
+def test_discriminator_spec_pins_its_activations(discriminator, words):
+    reject(checks.check_discriminator_spec, discriminator, *words)
+
+
+class DCGANGen(nn.Module):
+    def __init__(self, latent_dim=100, bias=False, view=True, activation=nn.ReLU, last_bias=True, kernel=4, width=128):
+        super().__init__()
+        self.latent_dim, self.view = latent_dim, view
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(latent_dim, width, 7, 1, 0, bias=bias), nn.BatchNorm2d(width), activation(),
+            nn.ConvTranspose2d(width, 64, kernel, 2, 1 if kernel == 4 else 0, bias=bias), nn.BatchNorm2d(64), activation(),
+            nn.ConvTranspose2d(64, 1, 4, 2, 1, bias=last_bias), nn.Tanh())
+
+    def forward(self, z):
+        return self.net(z.view(-1, self.latent_dim, 1, 1) if self.view else z)
+
+
+DCGAN_SPEC = dict(latent_dim=100, n_params=759_681)
+
+
+def test_dcgan_generator_spec_accepts(capsys):
+    checks.check_generator_spec(DCGANGen(), **DCGAN_SPEC)
+    checks.check_generator_spec(DCGANGen(), spec="dcgan")
+    assert capsys.readouterr().out.count("✔") == 2
+
+
+@pytest.mark.parametrize("generator, words", [
+    (DCGANGen(bias=True), ["bias=True", "bias=False", "BatchNorm"]),
+    (DCGANGen(last_bias=False), ["ConvTranspose2d layer 3 has no bias"]),
+    (DCGANGen(view=False), ["(B, latent_dim, 1, 1)", "z.view("]),
+    (DCGANGen(activation=lambda: nn.LeakyReLU(0.2)), ["uses LeakyReLU", "ReLU"]),
+    (DCGANGen(kernel=3), ["(16, 1, 30, 30)", "1×1 -> 7×7 -> 14×14 -> 28×28", "conv_transpose_output_size"]),
+    (DCGANGen(width=96), ["parameters", "channels 100 -> 128 -> 64 -> 1"]),
+], ids=["hidden-bias", "no-last-bias", "no-view", "leaky", "kernel", "width"])
+def test_dcgan_generator_spec_hints(generator, words):
+    message = reject(checks.check_generator_spec, generator, *words, **DCGAN_SPEC)
+    assert "(B,)" not in message and "100 -> hidden layers -> 784" not in message
+
+
+def test_sample_images_hard_coded_latent_size_gets_its_own_hint():
+    def sample_64(generator, n):
+        generator.eval()
+        with torch.no_grad():
+            images = generator(torch.randn(n, 64))
+        generator.train()
+        return images
+    message = reject(checks.check_sample_images, sample_64, "generator.latent_dim", "torch.randn(n, 64)")
+    assert "(B,)" not in message
+
+
+def unit_range_in_place(images):
+    return images.add_(1).div_(2).clamp_(0, 1)
+
+
+def init_replacing(module):
+    for layer in module.modules():
+        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            layer.weight = nn.Parameter(torch.randn_like(layer.weight) * 0.02)
+            if layer.bias is not None:
+                layer.bias = nn.Parameter(torch.zeros_like(layer.bias))
+        elif isinstance(layer, nn.BatchNorm2d):
+            layer.weight = nn.Parameter(1 + 0.02 * torch.randn_like(layer.weight))
+            layer.bias = nn.Parameter(torch.zeros_like(layer.bias))
+
+
+def test_dcgan_init_and_clip_weights_share_the_in_place_rule():
+    reject(checks.check_dcgan_init, init_replacing, "replaced parameters", "in place")
+    reject(checks.check_clip_weights, clip_replaces, "replaced parameters", "in place")
+
+    def init_returns_copy(module):
+        import copy
+        new = copy.deepcopy(module)
+        init_with()(new)
+        return new
+    reject(checks.check_dcgan_init, init_returns_copy, "returned a new module")
+
+
+# --- one in-place rule: a function leaves the tensors it is given unchanged -------------------------
+
+IN_PLACE_MISTAKES = [
+    ("to_unit_range", checks.check_to_unit_range, unit_range_in_place),
+    ("scale_to_tanh_range", checks.check_scale_to_tanh_range,
+     lambda pixels: pixels.clamp_(max=254).float() / 127.5 - 1),
+    ("discriminator_loss", checks.check_discriminator_loss,
+     lambda r, f: (r.data.clamp_(-1, 1), d_loss_softplus(r, f))[1]),
+    ("critic_loss", checks.check_critic_loss, lambda r, f: (f.data.mul_(2), f.mean() - r.mean())[1]),
+    ("pack", checks.check_pack, lambda x, m: x.mul_(2).reshape(x.shape[0] // m, -1)),
+    ("interpolate", checks.check_interpolate, lambda z0, z1, t: z0.mul_(1 - t).add_(t * z1)),
+    ("digit_histogram", checks.check_digit_histogram,
+     lambda judge, images: torch.bincount(judge(images.mul_(0.5)).argmax(1), minlength=10).float() / len(images)),
+    ("mode_coverage", checks.check_mode_coverage, lambda s, c, std: _coverage_with()(s.sub_(0.001), c, std)),
+    ("gradient_penalty", checks.check_gradient_penalty, lambda critic, real, fake: gp_reference_style(
+        critic, real.mul_(1.0).add_(0.5), fake)),
+    ("train_step", checks.check_train_step,
+     lambda g, d, opt_g, opt_d, x_real, z: step_correct(g, d, opt_g, opt_d, x_real.mul_(0.5), z)),
+    ("critic_step", checks.check_critic_step,
+     lambda critic, opt, real, fake, w: _critic_step_with("")(critic, opt, real.add_(0.1), fake, w)),
+]
+
+
+@pytest.mark.parametrize("check, fn", [pytest.param(c, f, id=n) for n, c, f in IN_PLACE_MISTAKES])
+def test_changing_an_input_in_place_is_rejected_by_every_check(check, fn):
+    reject(check, fn, "in place", "unchanged")
+
+
+def test_a_loss_changing_its_input_in_place_on_the_graph_gets_the_in_place_hint():
+    message = reject(checks.check_generator_loss, lambda f: F.softplus(-f.mul_(1.0)).mean(), "in place", "unchanged")
+    assert "no_grad" not in message
+
+
+# --- robustness: wrong kinds of return values, endless loops, exits ----------------------------------
+
+class _Returns(nn.Module):
+    def __init__(self, value):
+        super().__init__()
+        self.value = value
+
+    def forward(self, x):
+        return self.value
+
+
+def _forgot_return(value):
+    """The learner's function for each check, returning ``value`` (for the steps: after doing the work)."""
+    def train_step(generator, discriminator, opt_g, opt_d, x_real, z):
+        step_correct(generator, discriminator, opt_g, opt_d, x_real, z)
+        return value
+
+    def critic_step(critic, opt, real, fake, gp_weight):
+        _critic_step_with("")(critic, opt, real, fake, gp_weight)
+        return value
+    special = {"check_train_step": train_step, "check_critic_step": critic_step,
+               "check_generator_spec": _Returns(value), "check_discriminator_spec": _Returns(value)}
+    return {name: special.get(name, lambda *args: value) for name in checks.__all__
+            if name not in ("check_dcgan_init", "check_clip_weights")}  # these return nothing, by the spec
+
+
+@pytest.mark.parametrize("name", sorted(_forgot_return(None)))
+def test_none_is_reported_as_a_forgotten_return(name):
+    message = reject(getattr(checks, name), _forgot_return(None)[name], "returned None", "forget `return`")
+    assert "TypeError" not in message
+
+
+@pytest.mark.parametrize("name", sorted(_forgot_return(None)))
+def test_a_string_is_reported_as_a_string(name):
+    message = reject(getattr(checks, name), _forgot_return("0.5")[name], "returned the string '0.5'")
+    assert "TypeError" not in message
+
+
+def test_endless_loop_is_stopped_with_a_clear_message(monkeypatch):
+    monkeypatch.setattr(core, "TIME_LIMIT_S", 0.5)
+
+    def spins(logits_fake):
+        while True:
+            pass
+    reject(checks.check_generator_loss, spins, "did not return within 0.5 s", "endless loop")
+
+    def swallows(logits_fake):  # an `except Exception` in learner code does not hide the limit
+        while True:
+            try:
+                pass
+            except Exception:
+                pass
+    reject(checks.check_generator_loss, swallows, "did not return within 0.5 s")
+
+
+def test_time_limit_outside_the_main_thread(monkeypatch):
+    import threading
+    monkeypatch.setattr(core, "TIME_LIMIT_S", 0.5)
+    outcome = []
+
+    def spins(logits_fake):
+        while True:
+            pass
+
+    def run():
+        try:
+            checks.check_generator_loss(spins)
+        except AssertionError as error:
+            outcome.append(str(error))
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(20)
+    assert not thread.is_alive() and outcome and "did not return within 0.5 s" in outcome[0]
+
+
+def test_time_limit_keeps_an_outer_alarm(monkeypatch):
+    import signal
+    fired = []
+
+    def outer(*args):
+        fired.append(True)
+    previous = signal.signal(signal.SIGALRM, outer)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30.0)
+        checks.check_generator_loss(lambda f: F.softplus(-f).mean())
+        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 0 < remaining < 30.0 and not fired
+        assert signal.getsignal(signal.SIGALRM) is outer  # the outer handler is back, its alarm still set
+        signal.setitimer(signal.ITIMER_REAL, 0.2)  # an outer alarm due during learner code still fires
+
+        def slow(f):
+            import time
+            time.sleep(0.5)
+            return F.softplus(-f).mean()
+        checks.check_generator_loss(slow)
+        assert fired
+        monkeypatch.setattr(core, "TIME_LIMIT_S", 1.0)  # after the outer alarm, the limit still holds
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+
+        def spins(f):
+            while True:
+                pass
+        reject(checks.check_generator_loss, spins, "did not return within 1 s")
+        assert len(fired) == 2
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize("exits, shown", [
+    (lambda f: sys.exit(3), "sys.exit(3)"),
+    (lambda f: sys.exit(), "sys.exit()"),
+    (lambda f: exit(), "sys.exit()"),  # noqa: F821 — site's exit(), as in a script
+    (lambda f: quit(), "sys.exit()"),  # noqa: F821
+])
+def test_exit_is_reported_not_obeyed(exits, shown):
+    reject(checks.check_generator_loss, exits, f"called {shown}", "raise")
+
+
+def test_ipython_exit_is_refused_while_learner_code_runs(monkeypatch):
+    import types
+
+    class Shell:
+        def __init__(self):
+            self.asked = 0
+
+        def ask_exit(self):  # what IPython's exit() and quit() call; the kernel then shuts down
+            self.asked += 1
+
+        def run_line_magic(self, name, value):
+            pass
+    shell = Shell()
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
+    reject(checks.check_generator_loss, lambda f: shell.ask_exit(), "called exit() or quit()")
+    assert shell.asked == 0
+    shell.ask_exit()
+    assert shell.asked == 1 and "ask_exit" not in vars(shell)  # the shell's own method is back
+
+
+def test_failing_check_turns_ipython_colours_off(monkeypatch):
+    import types
+    calls = []
+    shell = types.SimpleNamespace(run_line_magic=lambda name, value: calls.append((name, value)))
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
+    reject(checks.check_generator_loss, lambda f: f.mean(), "raw logit")
+    assert ("colors", "nocolor") in calls
+
+
+def test_crash_hints_look_at_the_error_and_the_inputs():
+    hint = core.crash_hint(RuntimeError("mat1 and mat2 shapes cannot be multiplied (16x64 and 100x256)"),
+                           [torch.zeros(16, 64)])
+    assert "built for 100 input features was given 64" in hint and "(16, 64)" in hint
+    hint = core.crash_hint(RuntimeError("The size of tensor a (8) must match the size of tensor b (3) at "
+                                        "non-singleton dimension 2"), [torch.zeros(8, 2, 3, 3)])
+    assert "broadcast" in hint and "(8, 2, 3, 3)" in hint and "scalar" not in hint
+    hint = core.crash_hint(ValueError("Target size (torch.Size([16])) must be the same as input size "
+                                      "(torch.Size([16, 1]))"))
+    assert "ones_like" in hint
+    assert "no_grad" in core.crash_hint(RuntimeError("a leaf Variable that requires grad is being used in an "
+                                                     "in-place operation."), in_place=True)
+    assert "unchanged" in core.crash_hint(RuntimeError("a leaf Variable that requires grad is being used in an "
+                                                       "in-place operation."))
+
+
+# --- the texts say what the checks feed; the self-check is plain text wherever it runs ---------------
+
+SOLUTIONS_DIR = __import__("pathlib").Path(__file__).resolve().parents[1] / "solutions"
+
+
+@pytest.mark.parametrize("path", sorted(SOLUTIONS_DIR.glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.name)
+def test_each_notebook_states_the_rules_and_a_plain_self_check(path):
+    import nbformat
+    notebook = nbformat.read(path, as_version=4)
+    intro = notebook.cells[0].source
+    assert "unchanged" in intro and "*in place*" in intro and f"{int(core.TIME_LIMIT_S)} seconds" in intro
+    assert f"pytest --nbval-lax --color=no exercises/{path.name}" in intro
+    cells = notebook.cells
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "code" and "### BEGIN SOLUTION" in cell.source:
+            text = cells[i - 1].source
+            assert cells[i - 1].cell_type == "markdown" and "**Return" in text or "The check feeds" in text, \
+                f"{path.name}: the exercise before cell {i} does not say what comes in and what goes back"
+
+
+def test_lesson_00_reads_mnist_through_the_course():
+    import nbformat
+    sources = [c.source for c in nbformat.read(SOLUTIONS_DIR / "00_setup_and_data.ipynb", as_version=4).cells]
+    practice = next(s for s in sources if "datasets.MNIST" in s)
+    assert "download=True" not in practice
+    assert practice.index("data.load_mnist") < practice.index("datasets.MNIST")
+
+
+def test_self_check_outside_the_course_folder_is_plain_text(tmp_path):
+    """A learner's copy of an exercise notebook, run where no conftest.py of the course applies."""
+    import os
+    import shutil
+    import subprocess
+    exercise = SOLUTIONS_DIR.parent / "exercises" / "00_setup_and_data.ipynb"
+    shutil.copy(exercise, tmp_path / exercise.name)
+    env = {k: v for k, v in os.environ.items() if k != "IPYTHONDIR"}  # the course conftest's no-colour profile
+    env.update(GANCOURSE_QUICK="1", IPYTHONDIR=str(tmp_path / "ipython"))
+    result = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "--color=no", "-p", "no:cacheprovider",
+                             "--rootdir", str(tmp_path), exercise.name], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=600)
+    report = result.stdout + result.stderr
+    assert result.returncode == 1 and "is not done yet" in report, report[-2000:]
+    assert "\x1b[" not in report
+
+
+# --- more of what the texts state: choices accepted, specs pinned ------------------------------------
+
+def test_value_estimate_accepts_a_number_or_a_tensor(capsys):
+    checks.check_value_estimate(lambda r, f: (F.logsigmoid(r).mean() + F.logsigmoid(-f).mean()).item())
+    checks.check_value_estimate(lambda r, f: (F.logsigmoid(r).mean() + F.logsigmoid(-f).mean()).detach())
+    assert capsys.readouterr().out.count("✔") == 2
+    reject(checks.check_value_estimate, lambda r, f: -(bce_on_sigmoid(r, 1) + bce_on_sigmoid(f, 0)).item(),
+           "clamps its log at -100")  # a float is compared by its value: the clamp still shows
+
+
+def test_jensen_shannon_with_zeros_in_both_at_the_same_entries():
+    def kl_div_jsd(p, q):
+        m = (p + q) / 2
+        return 0.5 * F.kl_div(m.log(), p, reduction="sum") + 0.5 * F.kl_div(m.log(), q, reduction="sum")
+    reject(checks.check_jensen_shannon, kl_div_jsd, "both 0 at the same entries", "skip those entries")
+
+
+class HandWrittenLeakyGenerator(nn.Module):
+    """LeakyReLU written with torch.where: not seen as an activation call, and not affine either."""
+
+    def __init__(self):
+        super().__init__()
+        self.latent_dim = 64
+        self.fc1, self.fc2, self.fc3 = nn.Linear(64, 256), nn.Linear(256, 512), nn.Linear(512, 784)
+
+    def forward(self, z):
+        leaky = lambda x: torch.where(x > 0, x, 0.2 * x)  # noqa: E731
+        return torch.tanh(self.fc3(leaky(self.fc2(leaky(self.fc1(z)))))).view(-1, 1, 28, 28)
+
+
+def test_spec_checks_accept_hand_written_activations_and_reject_none(capsys):
+    checks.check_generator_spec(HandWrittenLeakyGenerator())
+    assert "✔" in capsys.readouterr().out
+    no_activation = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.Linear(512, 256), nn.Linear(256, 1))
+    reject(checks.check_discriminator_spec, no_activation, "no hidden activation", "nn.LeakyReLU(0.2)")
+    reject(checks.check_generator_spec, mlp_generator(nn.Identity), "no hidden activation")
+
+
+def test_sample_images_needs_the_gaussian_prior():
+    def uniform(generator, n):
+        generator.eval()
+        with torch.no_grad():
+            images = generator(torch.rand(n, generator.latent_dim))
+        generator.train()
+        return images
+
+    def too_wide(generator, n):
+        generator.eval()
+        with torch.no_grad():
+            images = generator(5 * torch.randn(n, generator.latent_dim))
+        generator.train()
+        return images
+    reject(checks.check_sample_images, uniform, "torch.rand draws U(0, 1)", "torch.randn")
+    reject(checks.check_sample_images, too_wide, "standard deviation", "N(0, I)")
+
+
+def test_digit_histogram_must_be_a_tensor():
+    def as_list(judge, images):
+        with torch.no_grad():
+            predicted = judge(images).argmax(1).tolist()
+        return [predicted.count(d) / len(predicted) for d in range(10)]
+    reject(checks.check_digit_histogram, as_list, "returned a list of 10 items", "a tensor of shape (10,)")
+
+
+class DCGANOrder(nn.Module):
+    def __init__(self, order="bn-relu", latent_dim=100):
+        super().__init__()
+        self.latent_dim = latent_dim
+
+        def block(conv, channels):
+            norm, act = nn.BatchNorm2d(channels), nn.ReLU()
+            return [conv, act, norm] if order == "relu-bn" else [conv, act] if order == "no-bn" else [conv, norm, act]
+        self.net = nn.Sequential(*block(nn.ConvTranspose2d(latent_dim, 128, 7, 1, 0, bias=False), 128),
+                                 *block(nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), 64),
+                                 nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())
+
+    def forward(self, z):
+        return self.net(z.view(-1, self.latent_dim, 1, 1))
+
+
+def test_dcgan_generator_spec_pins_batchnorm_before_relu(capsys):
+    checks.check_generator_spec(DCGANOrder(), **DCGAN_SPEC)
+    assert "✔" in capsys.readouterr().out
+    reject(checks.check_generator_spec, DCGANOrder("relu-bn"), "BatchNorm after the ReLU", **DCGAN_SPEC)
+    reject(checks.check_generator_spec, DCGANOrder("no-bn"), "has no BatchNorm", **DCGAN_SPEC)
+
+
+def test_dcgan_init_reaches_nested_layers():
+    def children_only(module):  # module.children() lists the direct children only
+        for layer in module.children():
+            if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+                nn.init.normal_(layer.weight, 0.0, 0.02)
+                nn.init.zeros_(layer.bias)
+            elif isinstance(layer, nn.BatchNorm2d):
+                nn.init.normal_(layer.weight, 1.0, 0.02)
+                nn.init.zeros_(layer.bias)
+    reject(checks.check_dcgan_init, children_only, "nested inside a Sequential", "module.modules()")
+    reject(checks.check_dcgan_init, init_with(types=(nn.Conv2d, nn.Linear)), "ConvTranspose2d",
+           "not a subclass of nn.Conv2d")

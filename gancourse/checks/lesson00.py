@@ -6,26 +6,41 @@ from typing import Callable
 import torch
 
 from gancourse import data
-from gancourse.checks.core import KnownAnswer, call, diagnose, learner_facing, passed
+from gancourse.checks.core import KnownAnswer, call, diagnose, learner_facing, need_tensor, passed
 
 __all__ = ["check_scale_to_tanh_range", "check_to_unit_range"]
 
 
 def _pixels() -> torch.Tensor:
+    """(4, 28, 28) uint8 pixels; the first row starts 0, 255, 128, 127."""
     gen = torch.Generator().manual_seed(0)
     pixels = torch.randint(0, 256, (4, 28, 28), generator=gen, dtype=torch.uint8)
     pixels[0, 0, :4] = torch.tensor([0, 255, 128, 127], dtype=torch.uint8)
     return pixels
 
 
+#: Known wrong scalings, each a function of the uint8 pixels.
+SCALE_MISTAKES = [
+    KnownAnswer("this maps pixels to [0, 1]; a tanh generator outputs [-1, 1], so the data must "
+                "match: x / 127.5 - 1.", lambda pixels: pixels.float() / 255),
+    KnownAnswer("the arithmetic ran on uint8, which wraps around at 256 (255·2 = 254): convert to "
+                "float first.", lambda pixels: (pixels * 2 - 255).to(torch.float32) / 255),
+    KnownAnswer("(x - 128) / 128 maps 255 to 0.992, not 1; use x / 127.5 - 1.",
+                lambda pixels: (pixels.float() - 128) / 128),
+    KnownAnswer("(x - 0.5) / 0.5 is the torchvision Normalize recipe for images already in [0, 1]; "
+                "on raw 0..255 pixels divide by 255 first (or use x / 127.5 - 1).",
+                lambda pixels: (pixels.float() - 0.5) / 0.5),
+]
+
+
 @learner_facing
 def check_scale_to_tanh_range(fn: Callable) -> None:
-    """Check ``fn(pixels_uint8) -> float32 images in [-1, 1]`` (0 -> -1, 255 -> 1)."""
+    """Check ``fn(pixels) -> images``: uint8 pixels (4, 28, 28) to a new float32 tensor of the same
+    shape in [-1, 1] (0 -> -1, 255 -> 1), the pixels left unchanged."""
     what = "your scale_to_tanh_range"
     pixels = _pixels()
-    got = call(fn, pixels.clone(), what=what)
-    if not torch.is_tensor(got):
-        raise AssertionError(f"{what} returned {type(got).__name__}; return a tensor.")
+    got = need_tensor(call(fn, pixels.clone(), what=what), what,
+                      "a float32 tensor of the pixels' shape (4, 28, 28)")
     if got.shape != pixels.shape:
         raise AssertionError(f"{what} changed the shape from {tuple(pixels.shape)} to {tuple(got.shape)}.")
     if got.dtype != torch.float32:
@@ -33,37 +48,37 @@ def check_scale_to_tanh_range(fn: Callable) -> None:
                              f".float() (or .to(torch.float32)) before the arithmetic.")
     expected = data.scale_to_tanh_range(pixels)
     if not torch.allclose(got, expected, atol=1e-6):
-        p = pixels.to(torch.float32)
-        hint = diagnose(got, [
-            KnownAnswer("this maps pixels to [0, 1]; a tanh generator outputs [-1, 1], so the data must "
-                        "match: x / 127.5 - 1.", p / 255),
-            KnownAnswer("the arithmetic ran on uint8, which wraps around at 256 (255·2 = 254): convert to "
-                        "float first.", (pixels * 2 - 255).to(torch.float32) / 255),
-            KnownAnswer("(x - 128) / 128 maps 255 to 0.992, not 1; use x / 127.5 - 1.", (p - 128) / 128),
-            KnownAnswer("(x - 0.5) / 0.5 is the torchvision Normalize recipe for images already in [0, 1]; "
-                        "on raw 0..255 pixels divide by 255 first (or use x / 127.5 - 1).", (p - 0.5) / 0.5),
-        ]) or "map 0 to -1 and 255 to 1 linearly: x / 127.5 - 1, in float32."
+        hint = diagnose(got, SCALE_MISTAKES, pixels) or "map 0 to -1 and 255 to 1 linearly: x / 127.5 - 1, in float32."
         raise AssertionError(f"{what} maps pixel values 0, 255, 128 to {got[0, 0, :3].tolist()}; expected "
                              f"{expected[0, 0, :3].tolist()}.\nHint: {hint}")
     passed("scale_to_tanh_range maps 0..255 to [-1, 1] in float32")
 
 
+#: Known wrong inverses, each a function of the images.
+UNIT_RANGE_MISTAKES = [
+    KnownAnswer("the values outside [-1, 1] (a generator in training, or rounding) must be clamped "
+                "to [0, 1] after rescaling: .clamp(0, 1).", lambda images: (images + 1) / 2),
+    KnownAnswer("this clamps to [0, 1] without rescaling: first (x + 1) / 2, then clamp.",
+                lambda images: images.clamp(0, 1)),
+    KnownAnswer("this clamps before rescaling, to [0, 1] in the [-1, 1] scale; rescale with (x + 1) / 2 "
+                "first, then clamp to [0, 1].", lambda images: (images.clamp(0, 1) + 1) / 2),
+]
+
+
 @learner_facing
 def check_to_unit_range(fn: Callable) -> None:
-    """Check ``fn(images) -> images in [0, 1]``: the inverse of scaling to [-1, 1], clamped."""
+    """Check ``fn(images) -> images``: float32 images (1, 6), some beyond [-1, 1], to a new tensor
+    of the same shape, (x + 1) / 2 clamped to [0, 1], the input left unchanged."""
     what = "your to_unit_range"
     images = torch.tensor([[-1.0, 0.0, 1.0, 0.5, -1.3, 1.2]])
-    got = call(fn, images.clone(), what=what)
-    if not torch.is_tensor(got) or got.shape != images.shape:
-        raise AssertionError(f"{what} should return a tensor of the input's shape {tuple(images.shape)}.")
+    got = need_tensor(call(fn, images.clone(), what=what), what,
+                      f"a tensor of the input's shape {tuple(images.shape)}")
+    if got.shape != images.shape:
+        raise AssertionError(f"{what} returned shape {tuple(got.shape)}; it should keep the input's shape "
+                             f"{tuple(images.shape)}.")
     expected = data.to_unit_range(images)
     if not torch.allclose(got.float(), expected, atol=1e-6):
-        hint = diagnose(got.float(), [
-            KnownAnswer("the values outside [-1, 1] (a generator in training, or rounding) must be clamped "
-                        "to [0, 1] after rescaling: .clamp(0, 1).", (images + 1) / 2),
-            KnownAnswer("this clamps to [0, 1] without rescaling: first (x + 1) / 2, then clamp.",
-                        images.clamp(0, 1)),
-        ]) or "rescale with (x + 1) / 2, then clamp to [0, 1]."
+        hint = diagnose(got.float(), UNIT_RANGE_MISTAKES, images) or "rescale with (x + 1) / 2, then clamp to [0, 1]."
         raise AssertionError(f"{what} maps {images.tolist()[0]} to {got.tolist()[0]}; expected "
                              f"{expected.tolist()[0]}.\nHint: {hint}")
-    passed("to_unit_range maps [-1, 1] back to [0, 1] and clamps overshoot")
+    passed("to_unit_range maps [-1, 1] back to [0, 1], clamps overshoot, and leaves its input as it was")

@@ -3,15 +3,19 @@ judge's digit histogram."""
 from __future__ import annotations
 
 import math
+import re
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from gancourse import losses, metrics
 from gancourse.checks.core import (
-    KnownAnswer, Parameters, Squeeze, call, close, diagnose, fail_with_hint, learner_facing, parameters_of,
-    passed, same_parameters,
+    KnownAnswer, Parameters, Squeeze, call, close, diagnose, fail_with_hint,
+    learner_facing, need_number, need_tensor, parameters_of, passed, same_parameters, wrong_return,
 )
 from gancourse.models import count_parameters
 from gancourse.training import TrainConfig, Trainer
@@ -22,10 +26,13 @@ __all__ = ["check_train_step", "check_generator_spec", "check_discriminator_spec
 
 # --- one training step ------------------------------------------------------------------------
 
-def _tiny_gan() -> tuple[nn.Module, nn.Module]:
+def _tiny_gan(squeeze: bool = False) -> tuple[nn.Module, nn.Module]:
+    """A tiny generator and discriminator; the discriminator returns (B, 1) logits like the
+    spec's (its last layer is a Linear with one output), or (B,) with ``squeeze``."""
     torch.manual_seed(0)
     generator = nn.Sequential(nn.Linear(4, 16), nn.LeakyReLU(0.2), nn.Linear(16, 8), nn.Tanh())
-    discriminator = nn.Sequential(nn.Linear(8, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1), Squeeze())
+    discriminator = nn.Sequential(nn.Linear(8, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1),
+                                  *([Squeeze()] if squeeze else []))
     return generator, discriminator
 
 
@@ -38,7 +45,7 @@ def _batches() -> list[tuple[torch.Tensor, torch.Tensor]]:
 def _reference_run(loss: str = "non-saturating", generator_loss: Callable | None = None):
     """Two steps of the package's Trainer (SGD, lr 0.1) on the tiny GAN: parameters after each
     step, and each step's (loss_d, loss_g). ``loss`` and ``generator_loss`` make the mistakes."""
-    generator, discriminator = _tiny_gan()
+    generator, discriminator = _tiny_gan(squeeze=True)
     config = TrainConfig(loss=loss, optimizer="sgd", lr_g=0.1, lr_d=0.1, momentum=0.0, batch_size=16,
                          latent_dim=4, snapshot_every=0, log_every=1)
     batches = _batches()
@@ -51,30 +58,83 @@ def _reference_run(loss: str = "non-saturating", generator_loss: Callable | None
     return states, returned
 
 
-def _learner_run(step_fn: Callable, probes: dict):
+_STEP = "your train_step"
+
+
+def _learner_run(step_fn: Callable, probes: dict, squeeze: bool):
     """Two steps of the learner's ``step_fn`` from the reference's start, with ``probes``."""
-    generator, discriminator = _tiny_gan()
+    generator, discriminator = _tiny_gan(squeeze)
     opt_g = torch.optim.SGD(generator.parameters(), lr=0.1)
     opt_d = torch.optim.SGD(discriminator.parameters(), lr=0.1)
     _instrument(generator, discriminator, opt_g, opt_d, probes)
     states, returned = [], []
     for x_real, z in _batches():
+        probes["z"] = z
         probes["g_grads_before"] = [None if p.grad is None else p.grad.clone() for p in generator.parameters()]
-        returned.append(call(step_fn, generator, discriminator, opt_g, opt_d, x_real, z, what="your train_step"))
+        returned.append(call(step_fn, generator, discriminator, opt_g, opt_d, x_real, z, what=_STEP,
+                             hints=[_stale_logits_hint]))
         states.append((parameters_of(generator), parameters_of(discriminator)))
     return states, returned
 
 
+def _stale_logits_hint(text: str) -> str:
+    if "modified by an inplace operation" in text:
+        return ("D(G(z)) for the generator's loss was computed before opt_d.step() changed the discriminator in "
+                "place (a simultaneous update). Compute D(G(z)) again after the discriminator's update, through "
+                "the updated discriminator.")
+    return ""
+
+
+def _learner_runs(step_fn: Callable) -> tuple[tuple, dict]:
+    """The learner's two steps with a discriminator returning (B, 1); when that crashes (labels of
+    shape (B,), say), with one returning (B,). When both crash, the crash reported is the one
+    that is not about the labels' shape (the first, if both are)."""
+    probes: dict = {}
+    try:
+        return _learner_run(step_fn, probes, squeeze=False), probes
+    except AssertionError as crash:
+        if not str(crash).startswith(f"{_STEP} raised"):
+            raise
+        probes = {}
+        try:
+            return _learner_run(step_fn, probes, squeeze=True), probes
+        except AssertionError as second:
+            if _about_label_shape(crash) and not _about_label_shape(second):
+                raise second from None
+            raise crash from None
+
+
+def _about_label_shape(crash: AssertionError) -> bool:
+    text = str(crash)
+    return ("arget size" in text and "input size" in text) or "must match the size of tensor" in text
+
+
+def _generator_loss_gradient(generator: nn.Module, discriminator: nn.Module, z: torch.Tensor) -> list[torch.Tensor]:
+    """The non-saturating generator loss's gradient with respect to the generator's parameters,
+    through the discriminator as it is now."""
+    with torch.enable_grad():
+        logits = discriminator(generator(z))
+        loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+        return list(torch.autograd.grad(loss, list(generator.parameters())))
+
+
 def _instrument(generator, discriminator, opt_g, opt_d, probes: dict) -> None:
     """Record, at each optimizer step, the order and what the other network's state was."""
-    probes.update(order=[], g_grad_at_d_step=False, d_moved_late=False, g_moved_by_d=False)
+    probes.update(order=[], simultaneous=False, g_grad_at_d_step=False, d_moved_late=False, g_moved_by_d=False)
     step_d, step_g = opt_d.step, opt_g.step
 
     def d_step(*args, **kwargs):
         probes["order"].append("d")
-        for p, old in zip(generator.parameters(), probes["g_grads_before"]):
-            if p.grad is not None and (old is None or not torch.equal(p.grad, old)):
-                probes["g_grad_at_d_step"] = True  # the discriminator's loss reached the generator
+        added = [None if p.grad is None else (p.grad if old is None else p.grad - old)
+                 for p, old in zip(generator.parameters(), probes["g_grads_before"])]
+        if any(a is not None and bool(a.abs().max() > 0) for a in added):
+            # The generator has gradients before the discriminator's update: from the discriminator's
+            # loss (a missing detach), or from its own loss through the old discriminator.
+            own = _generator_loss_gradient(generator, discriminator, probes["z"])
+            if all(a is not None and torch.allclose(a, g, rtol=1e-3, atol=1e-7) for a, g in zip(added, own)):
+                probes["simultaneous"] = True
+            else:
+                probes["g_grad_at_d_step"] = True
         g_before = parameters_of(generator)
         result = step_d(*args, **kwargs)
         probes["g_moved_by_d"] |= not same_parameters(g_before, parameters_of(generator), tol=0)
@@ -94,8 +154,13 @@ def _generator_after_one_step(**mistake) -> Parameters:
     return _reference_run(**mistake)[0][0][0]
 
 
-# What the instrumented optimizers saw, in the order a learner should fix it.
-_PROBED_MISTAKES = [
+#: What the instrumented optimizers saw, in the order a learner should fix it.
+TRAIN_STEP_PROBED_MISTAKES = [
+    KnownAnswer("the generator's loss was computed through the discriminator *before* its update, and "
+                "backpropagated before opt_d.step(): a simultaneous update (and that backward() also gave "
+                "the discriminator gradients from the generator's loss).\nHint: update the discriminator "
+                "first (zero_grad, backward, opt_d.step()); only then compute D(G(z)) afresh, through the "
+                "updated discriminator, for the generator's loss.", "simultaneous"),
     KnownAnswer("when opt_d.step() ran, the generator already had gradients, so the discriminator's loss "
                 "reached the generator.\nHint: the discriminator must see G(z).detach() (a missing detach).",
                 "g_grad_at_d_step"),
@@ -106,7 +171,8 @@ _PROBED_MISTAKES = [
                 "d_moved_late"),
 ]
 
-_GENERATOR_MISTAKES = [
+#: Wrong generator updates, each the generator's parameters after one step.
+TRAIN_STEP_GENERATOR_MISTAKES = [
     KnownAnswer("the generator was trained towards label 0 (BCE(D(G(z)), 0), which is also what reusing "
                 "the discriminator's loss does). G wants D(G(z)) = 1: BCE(D(G(z)), 1).",
                 lambda: _generator_after_one_step(
@@ -117,18 +183,26 @@ _GENERATOR_MISTAKES = [
 ]
 
 
+def _two_losses(value, what: str) -> tuple[float, float]:
+    expected = "(loss_d, loss_g), two floats or 0-d tensors"
+    if not (isinstance(value, (tuple, list)) and len(value) == 2):
+        raise wrong_return(value, what, expected)
+    return tuple(need_number(v, what + " (in its pair)", expected) for v in value)
+
+
 @learner_facing
 def check_train_step(fn: Callable) -> None:
     """Check ``fn(generator, discriminator, opt_g, opt_d, x_real, z) -> (loss_d, loss_g)``.
 
     Expected: one discriminator update on ``(x_real, G(z).detach())`` with the discriminator loss,
     then one non-saturating generator update through the *updated* discriminator (lesson 02).
-    The check runs two steps of tiny networks with SGD and compares every parameter with the
-    package's Trainer making the same two steps.
+    The check runs two steps of tiny networks with SGD (x_real (16, 8), z (16, 4); the
+    discriminator returns (16, 1) logits, or (16,) when labels of that shape need it) and compares
+    every parameter with the package's Trainer making the same two steps. The losses come back as
+    floats or 0-d tensors; x_real and z are left unchanged.
     """
-    what = "your train_step"
-    probes: dict = {}
-    states, returned = _learner_run(fn, probes)
+    what = _STEP
+    (states, returned), probes = _learner_runs(fn)
     reference_states, reference_returned = _reference_run()
     order = probes["order"]
     if order.count("d") != 2 or order.count("g") != 2:
@@ -137,11 +211,10 @@ def check_train_step(fn: Callable) -> None:
     if order[:2] != ["d", "g"]:
         raise AssertionError(f"{what} updates the generator before the discriminator. Update the "
                              f"discriminator first, then the generator through the updated discriminator.")
-    seen = diagnose(probes, _PROBED_MISTAKES, same=lambda recorded, probe: recorded[probe])
+    seen = diagnose(probes, TRAIN_STEP_PROBED_MISTAKES, same=lambda recorded, probe: recorded[probe])
     if seen:
         raise AssertionError(f"{what}: {seen}")
-    if not (isinstance(returned[0], (tuple, list)) and len(returned[0]) == 2):
-        raise AssertionError(f"{what} should return (loss_d, loss_g), got {type(returned[0]).__name__}.")
+    loss_d, loss_g = _two_losses(returned[0], what)
     (g1, d1), (g2, d2) = states
     (rg1, rd1), (rg2, rd2) = reference_states
     if not same_parameters(d1, rd1):
@@ -149,7 +222,7 @@ def check_train_step(fn: Callable) -> None:
                              f"Hint: its loss is BCE(D(x), 1) + BCE(D(G(z).detach()), 0), with "
                              f"opt_d.zero_grad() before backward().")
     if not same_parameters(g1, rg1):
-        hint = diagnose(g1, _GENERATOR_MISTAKES, same=same_parameters)
+        hint = diagnose(g1, TRAIN_STEP_GENERATOR_MISTAKES, same=same_parameters)
         if hint:
             raise AssertionError(f"{what}: the generator's update is wrong.\nHint: {hint}")
         raise AssertionError(f"{what}: after one step the generator differs from the reference.\nHint: "
@@ -159,12 +232,11 @@ def check_train_step(fn: Callable) -> None:
         raise AssertionError(f"{what}: the first step is right but the second is not: gradients "
                              f"accumulate across steps.\nHint: call opt_d.zero_grad() and "
                              f"opt_g.zero_grad() before each backward().")
-    loss_d, loss_g = (torch.as_tensor(v).detach().float() for v in returned[0])
     reference_d, reference_g = reference_returned[0]
     if not (close(loss_d, reference_d) and close(loss_g, reference_g)):
         swapped = close(loss_d, reference_g) and close(loss_g, reference_d)
-        raise AssertionError(f"{what} updates correctly but returned ({float(loss_d):.4f}, "
-                             f"{float(loss_g):.4f}); expected ({reference_d:.4f}, {reference_g:.4f}).\n"
+        raise AssertionError(f"{what} updates correctly but returned ({loss_d:.4f}, "
+                             f"{loss_g:.4f}); expected ({reference_d:.4f}, {reference_g:.4f}).\n"
                              + ("Hint: the order is (loss_d, loss_g)." if swapped else
                                 "Hint: return the discriminator loss computed before its update and the "
                                 "generator loss computed through the updated discriminator."))
@@ -172,71 +244,264 @@ def check_train_step(fn: Callable) -> None:
            "the updated discriminator; parameters match the reference over two steps")
 
 
-# --- the networks, sampling and the judge --------------------------------------------------------
+# --- the networks' specs -----------------------------------------------------------------------
+
+#: Hidden activations, by the name of the torch function a forward pass calls.
+_HIDDEN_ACTIVATIONS = {"relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "selu", "celu", "gelu", "silu",
+                       "mish", "rrelu", "prelu", "hardswish", "softplus", "relu6"}
+_ACTIVATION_NAMES = {"relu": "ReLU", "relu_": "ReLU", "leaky_relu": "LeakyReLU", "leaky_relu_": "LeakyReLU",
+                     "elu": "ELU", "selu": "SELU", "gelu": "GELU", "silu": "SiLU", "softplus": "Softplus"}
+
+
+class _ActivationRecorder(TorchFunctionMode):
+    """Records the hidden activations a forward pass calls, as (name, negative slope or None),
+    whether written as modules (nn.LeakyReLU) or functions (F.leaky_relu, torch.relu); and the
+    order of layers and activations (``sequence``), to see where BatchNorm sits."""
+
+    _LAYERS = {"linear", "conv2d", "conv_transpose2d", "batch_norm"}
+
+    def __init__(self):
+        super().__init__()
+        self.calls: list[tuple[str, float | None]] = []
+        self.sequence: list[str] = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        name = getattr(func, "__name__", "")
+        if name in _HIDDEN_ACTIVATIONS:
+            slope = None
+            if name.startswith("leaky_relu"):
+                slope = kwargs.get("negative_slope", args[1] if len(args) > 1 else 0.01)
+            self.calls.append((name, None if slope is None else float(slope)))
+            self.sequence.append(name.rstrip("_"))
+        elif name in self._LAYERS:
+            self.sequence.append(name)
+        return func(*args, **kwargs)
+
+
+def _is_affine(network: nn.Module, shape: tuple[int, ...], scale: float, post: Callable = lambda y: y) -> bool:
+    """Whether ``post(network(x))`` is affine in x (no hidden activation at all), in eval mode:
+    f(a + b) - f(a) - f(b) + f(0) = 0 for an affine f."""
+    was_training = network.training
+    network.eval()
+    try:
+        with torch.no_grad():
+            gen = torch.Generator().manual_seed(3)
+            a, b = (torch.randn(4, *shape, generator=gen) * scale for _ in range(2))
+            f = lambda x: post(network(x)).double()  # noqa: E731
+            residual = f(a + b) - f(a) - f(b) + f(torch.zeros_like(a))
+            return bool(residual.abs().max() <= 1e-4 * (f(a).abs().max() + f(b).abs().max() + 1e-12))
+    except Exception:  # noqa: BLE001 — a network the probe cannot run: nothing to say
+        return False
+    finally:
+        network.train(was_training)
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """What an exercise's text specifies about a network, as far as a check can see it."""
+
+    layer: type                    # the layers whose bias the spec fixes (nn.Linear, nn.ConvTranspose2d)
+    biases: tuple[bool, ...]       # each such layer's bias, in order
+    activation: str                # the hidden activation's function name ("leaky_relu", "relu")
+    slope: float | None            # LeakyReLU's negative slope
+    sizes: str                     # the sizes, for the parameter-count hint
+    latent_dim: int = 0
+    n_params: int = 0
+    batch_norm: bool = False       # a BatchNorm between each hidden layer and its activation
+
+
+GENERATOR_SPECS = {
+    "mlp": NetworkSpec(nn.Linear, (True, True, True), "leaky_relu", 0.2, "64 -> 256 -> 512 -> 784",
+                       latent_dim=64, n_params=550_416),
+    "dcgan": NetworkSpec(nn.ConvTranspose2d, (False, False, True), "relu", None,
+                         "channels 100 -> 128 -> 64 -> 1 at 1×1 -> 7×7 -> 14×14 -> 28×28, a BatchNorm after each "
+                         "hidden transposed convolution", latent_dim=100, n_params=759_681, batch_norm=True),
+}
+DISCRIMINATOR_SPECS = {
+    "mlp": NetworkSpec(nn.Linear, (True, True, True), "leaky_relu", 0.2, "784 -> 512 -> 256 -> 1",
+                       n_params=533_505),
+}
+
+
+def _spec_for(specs: dict[str, NetworkSpec], name: str | None, **given) -> NetworkSpec | None:
+    if name is not None:
+        return specs[name]
+    for spec in specs.values():
+        if all(getattr(spec, key) == value for key, value in given.items()):
+            return spec
+    return None
+
+
+def _check_structure(network: nn.Module, spec: NetworkSpec, recorder: _ActivationRecorder, what: str,
+                     affine: Callable[[], bool]) -> None:
+    """The hidden activations (type, slope, count, place) and the biases the spec states;
+    ``affine()`` tells whether the network has no hidden activation at all (asked only when no
+    activation function was seen: one written by hand, with torch.where, is not recorded)."""
+    calls = recorder.calls
+    layer_name = spec.layer.__name__
+    if not calls and affine():
+        slope = f"({spec.slope:g})" if spec.slope is not None else "()"
+        raise AssertionError(f"{what} has no hidden activation: without one, its layers compose into a single "
+                             f"linear map.\nHint: the spec puts nn.{_ACTIVATION_NAMES[spec.activation]}{slope} "
+                             f"after each hidden layer.")
+    expected_name = _ACTIVATION_NAMES.get(spec.activation, spec.activation)
+    expected_text = f"{expected_name}({spec.slope:g})" if spec.slope is not None else f"{expected_name}"
+    n_hidden = len(spec.biases) - 1
+    for name, slope in calls:
+        if name.rstrip("_") != spec.activation:
+            found = _ACTIVATION_NAMES.get(name, name)
+            extra = (" (LeakyReLU belongs to the DCGAN discriminator; its generator uses ReLU)"
+                     if spec.activation == "relu" and name.startswith("leaky") else "")
+            raise AssertionError(f"{what} uses {found} as a hidden activation; the spec says {expected_text}"
+                                 f"{extra}.\nHint: use nn.{expected_name}"
+                                 f"({'' if spec.slope is None else f'{spec.slope:g}'}) after each hidden layer.")
+        if spec.slope is not None and slope is not None and not math.isclose(slope, spec.slope):
+            default = " (nn.LeakyReLU() and F.leaky_relu default to 0.01)" if math.isclose(slope, 0.01) else ""
+            raise AssertionError(f"{what}'s LeakyReLU has negative slope {slope:g}{default}; the spec says "
+                                 f"{expected_text}.\nHint: pass the slope: nn.LeakyReLU({spec.slope:g}).")
+    if calls and len(calls) != n_hidden:
+        raise AssertionError(f"{what} applies {len(calls)} hidden activations; the spec has {n_hidden}, one "
+                             f"after each hidden layer (none after the last).")
+    if spec.batch_norm and calls:
+        sequence = recorder.sequence
+        before = [sequence[i - 1] if i > 0 else "" for i, op in enumerate(sequence) if op == spec.activation]
+        if "batch_norm" not in sequence:
+            raise AssertionError(f"{what} has no BatchNorm.\nHint: the spec puts a BatchNorm (nn.BatchNorm2d) "
+                                 f"between each hidden transposed convolution and its ReLU.")
+        if any(op != "batch_norm" for op in before):
+            raise AssertionError(f"{what} applies its BatchNorm after the ReLU (or not after every hidden "
+                                 f"layer).\nHint: the spec's order is transposed convolution -> BatchNorm -> ReLU: "
+                                 f"BatchNorm normalises the convolution's output, then ReLU.")
+    layers = [m for m in network.modules() if isinstance(m, spec.layer)]
+    biases = tuple(m.bias is not None for m in layers)
+    if len(layers) == len(spec.biases) and biases != spec.biases:
+        wrong = [i + 1 for i, (b, e) in enumerate(zip(biases, spec.biases)) if b != e]
+        if spec.layer is nn.ConvTranspose2d and any(biases[:-1]):
+            hint = (f"the hidden transposed convolutions have bias=True; the spec says bias=False there: the "
+                    f"BatchNorm right after each subtracts the batch mean, which cancels any bias. Write "
+                    f"nn.ConvTranspose2d(..., bias=False), and keep the bias of the last one (no BatchNorm "
+                    f"follows it).")
+        elif any(not b and e for b, e in zip(biases, spec.biases)):
+            hint = (f"{layer_name} layer {', '.join(map(str, wrong))} has no bias; the spec's keeps it "
+                    f"(bias=True, the default).")
+        else:
+            hint = f"{layer_name} layer {', '.join(map(str, wrong))} has a bias; the spec's has none (bias=False)."
+        raise AssertionError(f"{what}'s biases differ from the spec.\nHint: {hint}")
+
+
+def _latent_size_hint(latent_dim: int) -> Callable[[str], str]:
+    def hint(text: str) -> str:
+        found = re.search(r"mat1 and mat2 shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)", text)
+        if found and int(found.group(2)) == latent_dim and int(found.group(3)) != latent_dim:
+            return (f"the first Linear layer takes {found.group(3)} inputs, but z has latent_dim = {latent_dim} "
+                    f"numbers per sample: build it from the constructor's argument, nn.Linear(latent_dim, ...), "
+                    f"not a fixed size.")
+        found = re.search(r"expected input\[[^\]]*\] to have (\d+) channels, but got (\d+) channels", text)
+        if found and int(found.group(2)) == latent_dim:
+            return (f"the first transposed convolution takes {found.group(1)} channels, but z has latent_dim = "
+                    f"{latent_dim}: build it from the constructor's argument, not a fixed size.")
+        return ""
+    return hint
+
 
 @learner_facing
 def check_generator_spec(generator: nn.Module, latent_dim: int = 64, n_params: int = 550_416,
-                         image_shape: tuple[int, int, int] = (1, 28, 28)) -> None:
-    """Check a generator instance: z (B, latent_dim) -> images (B, *image_shape) in [-1, 1] from
-    ``tanh``, with the specified number of parameters (lesson 02's spec by default)."""
+                         image_shape: tuple[int, int, int] = (1, 28, 28), spec: str | None = None) -> None:
+    """Check a generator instance: z (16, latent_dim) -> images (16, *image_shape) in [-1, 1] from
+    ``tanh``, with the specified number of parameters and, for a known spec (lesson 02's MLP,
+    "mlp", the default; lesson 03's DCGAN, "dcgan", picked by its latent_dim and parameter
+    count), the specified hidden activations and biases."""
     what = "your generator"
     if not isinstance(generator, nn.Module):
         raise AssertionError(f"{what} should be an nn.Module instance (did you pass the class? call it).")
+    known = _spec_for(GENERATOR_SPECS, spec, latent_dim=latent_dim, n_params=n_params)
+    if spec is not None:
+        latent_dim, n_params = known.latent_dim, known.n_params
     torch.manual_seed(0)
     z = torch.randn(16, latent_dim) * 3  # large inputs drive the output to its range's edges
-    out = call(generator, z, what=what)
-    if not torch.is_tensor(out) or tuple(out.shape) != (16, *image_shape):
-        shape = tuple(out.shape) if torch.is_tensor(out) else type(out).__name__
-        raise AssertionError(f"{what} maps z of shape (16, {latent_dim}) to {shape}; expected "
-                             f"{(16, *image_shape)}.\nHint: reshape the last layer's output with "
-                             f".view(-1, *{image_shape}).")
+    with _ActivationRecorder() as recorder:
+        out = call(generator, z, what=what, hints=[_latent_size_hint(latent_dim)])
+    if not torch.is_tensor(out):
+        raise wrong_return(out, f"{what}'s forward", f"images of shape {(16, *image_shape)}")
+    if tuple(out.shape) != (16, *image_shape):
+        if out.numel() == 16 * math.prod(image_shape):
+            hint = f"reshape the last layer's output with .view(-1, *{image_shape})."
+        elif known is not None and known.layer is nn.ConvTranspose2d and out.dim() == 4:
+            hint = (f"each transposed convolution's kernel, stride and padding set its output size: the spec "
+                    f"goes {known.sizes.split(', ')[0].split(' at ')[1]} (your conv_transpose_output_size "
+                    f"finds them).")
+        else:
+            hint = f"the last layer must produce {math.prod(image_shape)} values per sample; check the layer sizes."
+        raise AssertionError(f"{what} maps z of shape (16, {latent_dim}) to {tuple(out.shape)}; expected "
+                             f"{(16, *image_shape)}.\nHint: {hint}")
     if out.min() < -1 - 1e-6 or out.max() > 1 + 1e-6:
         raise AssertionError(f"{what}'s outputs range over [{out.min():.2f}, {out.max():.2f}]; the data "
                              f"is in [-1, 1].\nHint: end the generator with nn.Tanh().")
     if out.min() >= 0:
         raise AssertionError(f"{what} never outputs a negative value: it ends in a sigmoid (range [0, 1]) "
                              f"while the data is in [-1, 1].\nHint: end the generator with nn.Tanh().")
+    if known is not None:
+        _check_structure(generator, known, recorder, what, lambda: _is_affine(
+            generator, (latent_dim,), 0.05, lambda y: torch.atanh(y.clamp(-0.999999, 0.999999))))
     got = count_parameters(generator)
     if got != n_params:
-        raise AssertionError(f"{what} has {got:,} parameters; the spec gives {n_params:,}.\nHint: check "
-                             f"the layer sizes ({latent_dim} -> hidden layers -> "
-                             f"{math.prod(image_shape)}) and that every Linear layer keeps its bias.")
+        if known is not None and known.layer is nn.ConvTranspose2d:
+            hint = f"check the {known.sizes}, and each layer's kernel size."
+        elif known is not None:
+            hint = f"check the layer sizes ({known.sizes})."
+        else:
+            hint = (f"check the layer sizes ({latent_dim} -> hidden layers -> {math.prod(image_shape)}) and "
+                    f"that every Linear layer keeps its bias.")
+        raise AssertionError(f"{what} has {got:,} parameters; the spec gives {n_params:,}.\nHint: {hint}")
     passed(f"generator: (B, {latent_dim}) -> (B, {', '.join(map(str, image_shape))}) in [-1, 1], "
-           f"{n_params:,} parameters")
+           f"{n_params:,} parameters" + (", activations and biases as specified" if known is not None else ""))
 
 
 @learner_facing
 def check_discriminator_spec(discriminator: nn.Module, n_params: int = 533_505,
-                             image_shape: tuple[int, int, int] = (1, 28, 28)) -> None:
-    """Check a discriminator instance: images (B, *image_shape) -> one raw logit per image, with
-    the specified number of parameters (lesson 02's spec by default)."""
+                             image_shape: tuple[int, int, int] = (1, 28, 28), spec: str | None = None) -> None:
+    """Check a discriminator instance: images (16, *image_shape) -> one raw logit per image, (16,)
+    or (16, 1), with the specified number of parameters and, for lesson 02's spec, its
+    LeakyReLU(0.2) activations and biases."""
     what = "your discriminator"
     if not isinstance(discriminator, nn.Module):
         raise AssertionError(f"{what} should be an nn.Module instance (did you pass the class? call it).")
+    known = _spec_for(DISCRIMINATOR_SPECS, spec, n_params=n_params)
+    if spec is not None:
+        n_params = known.n_params
     torch.manual_seed(0)
     x = torch.rand(16, *image_shape) * 2 - 1
     discriminator.eval()
     try:
-        out = call(discriminator, x, what=what)
+        with _ActivationRecorder() as recorder:
+            out = call(discriminator, x, what=what)
         with torch.no_grad():
-            big = discriminator(x * 50)  # push the logits far from 0
+            big = call(discriminator, x * 50, what=what)  # push the logits far from 0
     finally:
         discriminator.train()
-    if not torch.is_tensor(out) or tuple(out.shape) not in ((16,), (16, 1)):
-        shape = tuple(out.shape) if torch.is_tensor(out) else type(out).__name__
-        raise AssertionError(f"{what} maps 16 images to {shape}; expected one score per image, (16,) "
+    if not torch.is_tensor(out):
+        raise wrong_return(out, f"{what}'s forward", "one logit per image, a tensor of shape (16,) or (16, 1)")
+    if tuple(out.shape) not in ((16,), (16, 1)):
+        raise AssertionError(f"{what} maps 16 images to {tuple(out.shape)}; expected one score per image, (16,) "
                              f"or (16, 1).\nHint: flatten the image first (nn.Flatten()) and end with "
                              f"a Linear layer with 1 output.")
-    if big.min() >= 0 and big.max() <= 1:
+    if torch.is_tensor(big) and big.min() >= 0 and big.max() <= 1:
         raise AssertionError(f"{what}'s outputs stay in [0, 1] even for extreme inputs: it ends in a "
                              f"sigmoid.\nHint: return raw logits (no sigmoid); the loss "
                              f"binary_cross_entropy_with_logits applies the sigmoid stably.")
+    if known is not None:
+        _check_structure(discriminator, known, recorder, what, lambda: _is_affine(discriminator, image_shape, 1.0))
     got = count_parameters(discriminator)
     if got != n_params:
+        sizes = known.sizes if known is not None else f"{math.prod(image_shape)} -> hidden layers -> 1"
         raise AssertionError(f"{what} has {got:,} parameters; the spec gives {n_params:,}.\nHint: check "
-                             f"the layer sizes ({math.prod(image_shape)} -> hidden layers -> 1).")
-    passed(f"discriminator: (B, {', '.join(map(str, image_shape))}) -> one logit per image, {n_params:,} parameters")
+                             f"the layer sizes ({sizes}).")
+    passed(f"discriminator: (B, {', '.join(map(str, image_shape))}) -> one logit per image, {n_params:,} parameters"
+           + (", LeakyReLU(0.2) and biases as specified" if known is not None else ""))
 
+
+# --- sampling and the judge --------------------------------------------------------------------
 
 class _BatchNormGenerator(nn.Module):
     """A tiny generator with BatchNorm, to see whether sampling uses eval mode."""
@@ -245,26 +510,46 @@ class _BatchNormGenerator(nn.Module):
         super().__init__()
         self.latent_dim = 8
         self.net = nn.Sequential(nn.Linear(8, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 784), nn.Tanh())
+        self.seen: list[torch.Tensor] = []
 
     def forward(self, z):
+        self.seen.append(z.detach().clone())
         return self.net(z).view(-1, 1, 28, 28)
+
+
+def _sampling_latent_hint(text: str) -> str:
+    found = re.search(r"mat1 and mat2 shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)", text)
+    if found and int(found.group(2)) != 8 and int(found.group(3)) == 8:
+        return (f"z has {found.group(2)} numbers per sample, but this generator takes generator.latent_dim = 8 "
+                f"(the check's generator is a small one): draw torch.randn(n, generator.latent_dim) instead of "
+                f"a fixed size.")
+    return ""
 
 
 @learner_facing
 def check_sample_images(fn: Callable) -> None:
-    """Check ``fn(generator, n) -> images (n, 1, 28, 28)``: fresh noise, eval mode, no gradients,
-    and the generator left in the mode it was in."""
+    """Check ``fn(generator, n) -> images (n, 1, 28, 28)``: fresh Gaussian noise N(0, I) of size
+    ``generator.latent_dim`` (8 for the check's small BatchNorm generator), eval mode, no
+    gradients, and the generator left in the mode it was in (training)."""
     what = "your sample_images"
     torch.manual_seed(0)
     generator = _BatchNormGenerator()
     generator(torch.randn(64, 8))  # give BatchNorm some running statistics
     stats = generator.net[1].running_mean.clone()
     generator.train()
-    images = call(fn, generator, 10, what=what)
+    generator.seen.clear()
+    images = call(fn, generator, 10, what=what, hints=[_sampling_latent_hint])
+    noise = torch.cat([z.flatten() for z in generator.seen]) if generator.seen else None
+    if noise is not None and noise.numel() >= 20 and ((noise >= 0).all() or not 0.5 < float(noise.std()) < 2.0):
+        drawn = ("no negative values: torch.rand draws U(0, 1)" if (noise >= 0).all()
+                 else f"a standard deviation of {float(noise.std()):.2f}")
+        raise AssertionError(f"{what} fed the generator noise with {drawn}; the generator was trained on "
+                             f"Gaussian noise N(0, I).\nHint: draw z with torch.randn(n, generator.latent_dim).")
     if not torch.is_tensor(images) or tuple(images.shape) != (10, 1, 28, 28):
-        shape = tuple(images.shape) if torch.is_tensor(images) else type(images).__name__
-        raise AssertionError(f"{what}(generator, 10) returned {shape}; expected (10, 1, 28, 28).\nHint: draw "
-                             f"z of shape (n, generator.latent_dim) and pass it through the generator.")
+        if not torch.is_tensor(images):
+            raise wrong_return(images, f"{what}(generator, 10)", "a tensor of shape (10, 1, 28, 28)")
+        raise AssertionError(f"{what}(generator, 10) returned {tuple(images.shape)}; expected (10, 1, 28, 28).\n"
+                             f"Hint: draw z of shape (n, generator.latent_dim) and pass it through the generator.")
     if images.requires_grad:
         raise AssertionError(f"{what} returned images that track gradients.\nHint: sample under "
                              f"torch.no_grad(): nothing is being trained, and it saves memory.")
@@ -279,32 +564,45 @@ def check_sample_images(fn: Callable) -> None:
         raise AssertionError(f"{what} returned the same image twice.\nHint: draw a different z for every "
                              f"sample: torch.randn(n, latent_dim).")
     again = call(fn, generator, 10, what=what)
-    if torch.allclose(images, again):
+    if torch.allclose(images, need_tensor(again, what, "a tensor of shape (10, 1, 28, 28)")):
         raise AssertionError(f"{what} returns the same images on every call.\nHint: draw fresh noise each "
                              f"call instead of reusing a fixed z.")
     passed("sample_images: fresh noise, eval mode, no gradients, the generator's mode restored")
 
 
+def _predicted(judge: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        return judge(images).argmax(1)
+
+
+#: Known wrong histograms, each a function of (judge, images).
+HISTOGRAM_MISTAKES = [
+    KnownAnswer("these are counts; divide by the number of images to get shares.",
+                lambda judge, images: torch.bincount(_predicted(judge, images), minlength=10).double()),
+    KnownAnswer("this averages the judge's probabilities; the histogram counts each image once, for "
+                "its most likely digit (argmax).",
+                lambda judge, images: torch.softmax(judge(images).detach(), 1).double().mean(0)),
+]
+
+
 @learner_facing
 def check_digit_histogram(fn: Callable) -> None:
     """Check ``fn(judge, images) -> (10,)`` share of images the judge assigns to each digit, each
-    image counted once, for its most likely digit."""
+    image counted once, for its most likely digit; ``judge(images)`` gives (N, 10) logits for
+    float32 images (300, 1, 28, 28) in [-1, 1]."""
     what = "your digit_histogram"
     judge = metrics.load_judge()
     gen = torch.Generator().manual_seed(0)
     images = (torch.rand(300, 1, 28, 28, generator=gen) * 2 - 1) * torch.linspace(0.1, 1, 300).view(-1, 1, 1, 1)
     _, probs = judge.embed(images)
     expected = metrics.digit_histogram(probs)
-    got = call(fn, judge, images.clone(), what=what)
-    got = torch.as_tensor(got, dtype=torch.float64)
+    got = need_tensor(call(fn, judge, images.clone(), what=what), what,
+                      "a tensor of shape (10,): the share of each digit").detach().to(torch.float64)
     if got.shape != (10,):
         raise AssertionError(f"{what} returned shape {tuple(got.shape)}; expected (10,), one share per "
                              f"digit.\nHint: torch.bincount(..., minlength=10) counts digits that never "
                              f"appear as 0.")
     if not close(got, expected, atol=1e-6):
-        fail_with_hint(what, got, expected, diagnose(got, [
-            KnownAnswer("these are counts; divide by the number of images to get shares.", expected * len(images)),
-            KnownAnswer("this averages the judge's probabilities; the histogram counts each image once, for "
-                        "its most likely digit (argmax).", probs.double().mean(0)),
-        ]) or "classify each image (argmax of the judge's logits), then count each digit's share.")
+        fail_with_hint(what, got, expected, diagnose(got, HISTOGRAM_MISTAKES, judge, images) or
+                       "classify each image (argmax of the judge's logits), then count each digit's share.")
     passed("digit_histogram: the share of images the judge assigns to each digit")

@@ -8,33 +8,41 @@ from typing import Callable
 import torch
 from torch import nn
 
-from gancourse.checks.core import KnownAnswer, call, diagnose, learner_facing, match, passed
+from gancourse.checks.core import (
+    KnownAnswer, call, describe, diagnose, learner_facing, match, need_tensor, passed, wrong_return,
+)
 
 __all__ = ["check_conv_transpose_output_size", "check_dcgan_init", "check_interpolate"]
 
 
+#: Known wrong formulas, each a function of (size, kernel, stride, padding).
+CONV_TRANSPOSE_MISTAKES = [
+    KnownAnswer("this is an ordinary convolution's formula, floor((size + 2·padding - kernel) / stride) "
+                "+ 1; a transposed convolution runs it backwards, growing the size.",
+                lambda size, kernel, stride, padding: (size + 2 * padding - kernel) // stride + 1),
+    KnownAnswer("the padding is subtracted once; a transposed convolution removes padding from both "
+                "sides (-2·padding).", lambda size, kernel, stride, padding: (size - 1) * stride - padding + kernel),
+    KnownAnswer("the padding is ignored; it is removed from both sides (-2·padding).",
+                lambda size, kernel, stride, padding: (size - 1) * stride + kernel),
+    KnownAnswer("size·stride ignores the kernel's overhang: the last input position still spreads over a "
+                "whole kernel.", lambda size, kernel, stride, padding: size * stride),
+]
+
+
 @learner_facing
 def check_conv_transpose_output_size(fn: Callable) -> None:
-    """Check ``fn(size, kernel, stride, padding) -> int`` against what nn.ConvTranspose2d does."""
+    """Check ``fn(size, kernel, stride, padding) -> int`` (four ints in) against what
+    nn.ConvTranspose2d does, on 7 cases."""
     what = "your conv_transpose_output_size"
     cases = [(1, 7, 1, 0), (7, 4, 2, 1), (14, 4, 2, 1), (4, 4, 2, 1), (5, 3, 2, 1), (3, 5, 3, 2), (8, 3, 1, 1)]
-    mistakes = [
-        KnownAnswer("this is an ordinary convolution's formula, floor((size + 2·padding - kernel) / stride) "
-                    "+ 1; a transposed convolution runs it backwards, growing the size.",
-                    lambda size, kernel, stride, padding: (size + 2 * padding - kernel) // stride + 1),
-        KnownAnswer("the padding is subtracted once; a transposed convolution removes padding from both "
-                    "sides (-2·padding).", lambda size, kernel, stride, padding: (size - 1) * stride - padding + kernel),
-        KnownAnswer("the padding is ignored; it is removed from both sides (-2·padding).",
-                    lambda size, kernel, stride, padding: (size - 1) * stride + kernel),
-        KnownAnswer("size·stride ignores the kernel's overhang: the last input position still spreads over a "
-                    "whole kernel.", lambda size, kernel, stride, padding: size * stride),
-    ]
     for size, kernel, stride, padding in cases:
         layer = nn.ConvTranspose2d(1, 1, kernel, stride, padding)
         expected = layer(torch.zeros(1, 1, size, size)).shape[-1]
         got = call(fn, size, kernel, stride, padding, what=what)
+        if got is None or isinstance(got, (str, bytes, tuple, list, dict)) or isinstance(got, nn.Module):
+            raise wrong_return(got, what, "an int, the output size")
         if got != expected:
-            hint = diagnose(got, mistakes, size, kernel, stride, padding, same=operator.eq)
+            hint = diagnose(got, CONV_TRANSPOSE_MISTAKES, size, kernel, stride, padding, same=operator.eq)
             raise AssertionError(f"{what}(size={size}, kernel={kernel}, stride={stride}, padding={padding}) "
                                  f"gave {got}; nn.ConvTranspose2d gives {expected}.\nHint: "
                                  + (hint or "each input position spreads over `kernel` outputs, `stride` "
@@ -44,18 +52,44 @@ def check_conv_transpose_output_size(fn: Callable) -> None:
 
 @learner_facing
 def check_dcgan_init(fn: Callable) -> None:
-    """Check ``fn(module)`` initialises in place as DCGAN does: (transposed) convolution and linear
-    weights ~ N(0, 0.02), BatchNorm weights ~ N(1, 0.02), biases 0."""
+    """Check ``fn(module)`` initialises in place as DCGAN does, keeping the module's Parameter
+    objects: (transposed) convolution and linear weights ~ N(0, 0.02), BatchNorm weights
+    ~ N(1, 0.02), biases 0. The module mixes ConvTranspose2d, BatchNorm2d, Conv2d and Linear
+    layers, some nested in Sequentials."""
     what = "your dcgan_init"
     torch.manual_seed(0)
-    module = nn.Sequential(nn.ConvTranspose2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.ReLU(),
-                           nn.Conv2d(128, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
+    module = nn.Sequential(nn.Sequential(nn.ConvTranspose2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.ReLU()),
+                           nn.Sequential(nn.Conv2d(128, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.2)),
                            nn.Flatten(), nn.Linear(512, 64))
-    call(fn, module, what=what)
-    groups = {"ConvTranspose2d": (module[0], 0.0), "Conv2d": (module[3], 0.0), "Linear": (module[7], 0.0),
-              "BatchNorm2d": (module[1], 1.0)}
+    params = list(module.parameters())
+    before = [p.detach().clone() for p in params]
+    returned = call(fn, module, what=what, in_place=True)
+    if any(a is not b for a, b in zip(module.parameters(), params)) or len(list(module.parameters())) != len(params):
+        raise AssertionError(f"{what} replaced parameters with new ones (`layer.weight = nn.Parameter(...)`); "
+                             f"initialise them in place (nn.init.normal_(layer.weight, 0.0, 0.02), "
+                             f"nn.init.zeros_(layer.bias)), so that an optimizer built on the module before "
+                             f"keeps updating the same tensors.")
+    if isinstance(returned, nn.Module) and returned is not module:
+        raise AssertionError(f"{what} returned a new module; change the module it is given, in place, and "
+                             f"return nothing (module.apply(...) or a loop over module.modules()).")
+    layers = {"ConvTranspose2d": [module[0][0]], "BatchNorm2d": [module[0][1], module[1][1]],
+              "Conv2d": [module[1][0]], "Linear": [module[3]]}
+    untouched = {id(p) for p, b in zip(params, before) if torch.equal(p.detach(), b)}
+    left = [name for name, group in layers.items() if all(id(layer.weight) in untouched for layer in group)]
+    if left and len(left) < len(layers):
+        if left == ["ConvTranspose2d", "BatchNorm2d", "Conv2d"]:
+            hint = ("the layers nested inside a Sequential were not reached: module.children() lists only the "
+                    "direct children. Loop over module.modules(), or use module.apply(fn): both visit every "
+                    "layer, however deep (your DCGANGenerator keeps its layers in self.net).")
+        else:
+            hint = (f"every layer type needs its initialisation: check the isinstance tests "
+                    f"(nn.ConvTranspose2d is not a subclass of nn.Conv2d; BatchNorm2d needs its own branch).")
+        raise AssertionError(f"{what} left the {', '.join(left)} weights as they were.\nHint: {hint}")
+    groups = {"ConvTranspose2d": (module[0][0], 0.0), "Conv2d": (module[1][0], 0.0), "Linear": (module[3], 0.0),
+              "BatchNorm2d": (module[0][1], 1.0)}
     for name, (layer, mean) in groups.items():
-        w = torch.cat([layer.weight.detach().flatten()] + ([module[4].weight.detach().flatten()] if name == "BatchNorm2d" else []))
+        w = torch.cat([layer.weight.detach().flatten()]
+                      + ([module[1][1].weight.detach().flatten()] if name == "BatchNorm2d" else []))
         if abs(w.mean().item() - mean) > (0.004 if mean == 0 else 0.01) or not 0.015 < w.std().item() < 0.025:
             hint = {
                 "BatchNorm2d": "BatchNorm weights (its scale, γ) start around 1: N(1, 0.02), not N(0, 0.02) — "
@@ -80,28 +114,30 @@ def _within(tolerance: float) -> Callable[[torch.Tensor, torch.Tensor], bool]:
 @learner_facing
 def check_interpolate(fn: Callable) -> None:
     """Check ``fn(z0, z1, t) -> z`` walks from z0 (t = 0) to z1 (t = 1), row by row, either along a
-    straight line or along the great circle (slerp); says which one it found."""
+    straight line or along the great circle (slerp); says which one it found. z0 and z1 are
+    float32 (64, 100), t a float; z0 and z1 are left unchanged."""
     from gancourse.viz import interpolate as reference
 
     what = "your interpolate"
     gen = torch.Generator().manual_seed(0)
     z0, z1 = torch.randn(64, 100, generator=gen), torch.randn(64, 100, generator=gen)
-    start = call(fn, z0.clone(), z1.clone(), 0.0, what=what)
-    end = call(fn, z0.clone(), z1.clone(), 1.0, what=what)
-    if not torch.is_tensor(start) or start.shape != z0.shape:
-        raise AssertionError(f"{what} should return a tensor shaped like z0, {tuple(z0.shape)}.")
+    expected = f"a tensor shaped like z0, {tuple(z0.shape)}"
+    start = need_tensor(call(fn, z0.clone(), z1.clone(), 0.0, what=what), what, expected)
+    end = need_tensor(call(fn, z0.clone(), z1.clone(), 1.0, what=what), what, expected)
+    if start.shape != z0.shape or end.shape != z0.shape:
+        raise AssertionError(f"{what} returned {describe(start)}; it should return {expected}.")
     if torch.allclose(start, z1, atol=1e-4) and torch.allclose(end, z0, atol=1e-4):
         raise AssertionError(f"{what} goes from z1 to z0: t = 0 should give z0 and t = 1 give z1.")
     if not (torch.allclose(start, z0, atol=1e-4) and torch.allclose(end, z1, atol=1e-4)):
         raise AssertionError(f"{what} should give z0 at t = 0 and z1 at t = 1.")
-    mid = call(fn, z0.clone(), z1.clone(), 0.5, what=what)
+    mid = need_tensor(call(fn, z0.clone(), z1.clone(), 0.5, what=what), what, expected)
     paths = [KnownAnswer("linear interpolation, a straight line: its midpoint is shorter than typical noise "
                          "(about 0.71 of it in 100 dimensions)", lambda t: reference(z0, z1, t, "linear")),
              KnownAnswer("slerp interpolation, the great circle: every point keeps a typical norm",
                          lambda t: reference(z0, z1, t, "slerp"))]
     path = match(mid, paths, 0.5, same=_within(1e-4))
     if path is not None:
-        quarter = call(fn, z0.clone(), z1.clone(), 0.25, what=what)
+        quarter = need_tensor(call(fn, z0.clone(), z1.clone(), 0.25, what=what), what, expected)
         if not torch.allclose(quarter, path.produce(0.25), atol=1e-4):
             raise AssertionError(f"{what} is right at t = 0, 0.5 and 1 but not at t = 0.25.")
         passed(f"interpolate: {path.hint}")

@@ -6,7 +6,9 @@ from typing import Callable
 
 import torch
 
-from gancourse.checks.core import KnownAnswer, call, diagnose, learner_facing, passed
+from gancourse.checks.core import (
+    KnownAnswer, call, diagnose, learner_facing, need_number, need_tensor, passed, wrong_return,
+)
 
 __all__ = ["check_mode_coverage", "check_pack"]
 
@@ -34,42 +36,51 @@ def _same_coverage(got: tuple[float, float], known: tuple[float, float]) -> bool
     return known[0] == got[0] and abs(known[1] - got[1]) < 1e-6
 
 
+def _coverage_variant(threshold: Callable[[float], float], share_of: bool = True, filter_modes: bool = True,
+                      invert: bool = False) -> Callable:
+    """A mode-coverage function with one thing done differently (``threshold`` of std)."""
+    def coverage(samples, centers, std):
+        distance, nearest = torch.cdist(samples, centers).min(1)
+        good = (distance >= threshold(std)) if invert else (distance < threshold(std))
+        modes = len(set(nearest[good if filter_modes else slice(None)].tolist()))
+        return modes, float(good.double().mean()) if share_of else float(good.sum())
+    return coverage
+
+
+#: Known wrong coverages, each a function of (samples, centers, std).
+MODE_COVERAGE_MISTAKES = [
+    KnownAnswer("the high-quality value is a count; report a share (divide by the number of samples).",
+                _coverage_variant(lambda std: 3 * std, share_of=False)),
+    KnownAnswer("the threshold is 3 in data units; it is 3 standard deviations, 3·std.",
+                _coverage_variant(lambda std: 3.0)),
+    KnownAnswer("std is already a standard deviation: the threshold is 3·std, not 3·std².",
+                _coverage_variant(lambda std: 3 * std ** 2)),
+    KnownAnswer("a mode only counts when a *high-quality* sample has it as its nearest mode; samples "
+                "far from every mode capture nothing.", _coverage_variant(lambda std: 3 * std, filter_modes=False)),
+    KnownAnswer("the share is inverted: high quality means *close* to a mode (distance < 3·std).",
+                _coverage_variant(lambda std: 3 * std, invert=True)),
+]
+
+
 @learner_facing
 def check_mode_coverage(fn: Callable) -> None:
     """Check ``fn(samples, centers, std) -> (modes_captured, high_quality_share)`` on hand-made sets
-    of points around PacGAN's ring (lesson 04): high quality = within 3σ (Euclidean) of the nearest
-    mode; a mode is captured when it is the nearest mode of at least one high-quality sample."""
+    of points around PacGAN's ring (lesson 04): samples (N, 2) and centers (8, 2) float32, std a
+    float; high quality = within 3σ (Euclidean) of the nearest mode; a mode is captured when it is
+    the nearest mode of at least one high-quality sample. The pair may hold ints, floats or 0-d
+    tensors."""
     what = "your mode_coverage"
     ring, cases = _coverage_cases()
     for name, samples, modes, share in cases:
         got = call(fn, samples.clone(), ring.centers.clone(), ring.std, what=what)
-        try:
-            got_modes, got_share = (float(v) for v in got)
-        except (TypeError, ValueError):
-            raise AssertionError(f"{what} returned {got!r}; return two numbers: (modes captured, "
-                                 f"share of high-quality samples).") from None
+        expected = "two numbers: (modes captured, share of high-quality samples), an int and a float"
+        if not (isinstance(got, (tuple, list)) or (torch.is_tensor(got) and got.numel() == 2)) or len(got) != 2:
+            raise wrong_return(got, what, expected)
+        got_modes, got_share = (need_number(v, what, expected) for v in got)
         if got_modes == modes and abs(got_share - share) < 1e-6:
             continue
-        distance, nearest = torch.cdist(samples, ring.centers).min(1)
-
-        def variant(threshold, share_of=True, filter_modes=True, invert=False):
-            good = (distance >= threshold) if invert else (distance < threshold)
-            modes_v = len(set(nearest[good if filter_modes else slice(None)].tolist()))
-            return modes_v, float(good.double().mean()) if share_of else float(good.sum())
-
-        mistakes = [
-            KnownAnswer("the high-quality value is a count; report a share (divide by the number of samples).",
-                        lambda: variant(3 * ring.std, share_of=False)),
-            KnownAnswer("the threshold is 3 in data units; it is 3 standard deviations, 3·std.",
-                        lambda: variant(3.0)),
-            KnownAnswer("std is already a standard deviation: the threshold is 3·std, not 3·std².",
-                        lambda: variant(3 * ring.std ** 2)),
-            KnownAnswer("a mode only counts when a *high-quality* sample has it as its nearest mode; samples "
-                        "far from every mode capture nothing.", lambda: variant(3 * ring.std, filter_modes=False)),
-            KnownAnswer("the share is inverted: high quality means *close* to a mode (distance < 3·std).",
-                        lambda: variant(3 * ring.std, invert=True)),
-        ]
-        hint = diagnose((got_modes, got_share), mistakes, same=_same_coverage) or (
+        hint = diagnose((got_modes, got_share), MODE_COVERAGE_MISTAKES, samples, ring.centers, ring.std,
+                        same=_same_coverage) or (
             "for each sample find its nearest centre (torch.cdist(...).min(1)); high quality when that "
             "distance < 3·std; modes captured = distinct nearest centres among the high-quality samples.")
         raise AssertionError(f"{what} on {name}: got ({got_modes:g}, {got_share:.3g}), expected "
@@ -77,19 +88,26 @@ def check_mode_coverage(fn: Callable) -> None:
     passed("mode_coverage: modes captured and high-quality share agree on 4 hand-made sample sets")
 
 
+#: Known wrong packings of the right shape, each a function of (x, m).
+PACK_MISTAKES = [
+    KnownAnswer("this groups samples i, i + B/m, i + 2B/m, ... together; the course (and the "
+                "Trainer's batches) pack consecutive samples: x.reshape(B // m, -1).",
+                lambda x, m: torch.cat([chunk.flatten(1) for chunk in x.chunk(m)], 1)),
+]
+
+
 @learner_facing
 def check_pack(fn: Callable) -> None:
-    """Check ``fn(x, m) -> packed`` turns (B, ...) into (B / m, m · features), consecutive groups:
-    row i holds samples i·m, ..., i·m + m - 1 flattened and concatenated (lesson 04)."""
+    """Check ``fn(x, m) -> packed`` turns float32 (B, ...) into (B / m, m · features), consecutive
+    groups: row i holds samples i·m, ..., i·m + m - 1 flattened and concatenated (lesson 04). B is a
+    multiple of m (x (6, 2), (12, 2), (8, 1, 4, 4), (5, 3)); x is left unchanged; gradients flow."""
     from gancourse.models import pack as reference
 
     what = "your pack"
     for shape, m in [((6, 2), 2), ((12, 2), 3), ((8, 1, 4, 4), 4), ((5, 3), 1)]:
         x = torch.arange(math.prod(shape), dtype=torch.float32).reshape(shape)
-        got = call(fn, x.clone(), m, what=what)
         expected = reference(x, m)
-        if not torch.is_tensor(got):
-            raise AssertionError(f"{what} returned {type(got).__name__}; return a tensor.")
+        got = need_tensor(call(fn, x.clone(), m, what=what), what, f"a tensor of shape {tuple(expected.shape)}")
         if got.shape != expected.shape:
             hint = ("each row must hold m whole samples: (B, ...) -> (B / m, m · features)."
                     if got.numel() == expected.numel() else "keep every number of every sample.")
@@ -98,16 +116,13 @@ def check_pack(fn: Callable) -> None:
             raise AssertionError(f"{what}(x of shape {shape}, m={m}) has shape {tuple(got.shape)}, "
                                  f"expected {tuple(expected.shape)}.\nHint: {hint}")
         if not torch.equal(got, expected):
-            hint = diagnose(got, [
-                KnownAnswer("this groups samples i, i + B/m, i + 2B/m, ... together; the course (and the "
-                            "Trainer's batches) pack consecutive samples: x.reshape(B // m, -1).",
-                            torch.cat([chunk.flatten(1) for chunk in x.chunk(m)], 1)),
-            ], same=torch.equal) or ("row i should be samples i·m ... i·m + m - 1 flattened one after the "
-                                     "other; x.reshape(x.shape[0] // m, -1) does exactly that.")
+            hint = diagnose(got, PACK_MISTAKES, x, m, same=torch.equal) or (
+                "row i should be samples i·m ... i·m + m - 1 flattened one after the "
+                "other; x.reshape(x.shape[0] // m, -1) does exactly that.")
             raise AssertionError(f"{what}(x of shape {shape}, m={m}) has the right shape but the wrong "
                                  f"samples in each row.\nHint: {hint}")
     x = torch.randn(8, 2, requires_grad=True)
-    got = call(fn, x, 2, what=what)
+    got = need_tensor(call(fn, x, 2, what=what), what, "a tensor of shape (4, 4)")
     if not got.requires_grad:
         raise AssertionError(f"{what} cut the result off the graph (no gradient reaches the generator)."
                              f"\nHint: reshape the tensor; don't go through .numpy(), .tolist() or .detach().")

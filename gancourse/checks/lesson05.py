@@ -3,6 +3,7 @@ gradient penalty, weight clipping and one WGAN-GP critic update."""
 from __future__ import annotations
 
 import math
+import re
 from typing import Callable
 
 import torch
@@ -11,7 +12,7 @@ from torch import nn
 from gancourse import losses
 from gancourse.checks.core import (
     KnownAnswer, Parameters, Squeeze, as_scalar, bce_with_label, call, close, compare_loss, diagnose,
-    learner_facing, match, parameters_of, passed, random_logits, same_parameters,
+    learner_facing, match, need_number, parameters_of, passed, random_logits, same_parameters,
 )
 from gancourse.training import TrainConfig, Trainer
 
@@ -19,52 +20,61 @@ __all__ = ["check_critic_loss", "check_wgan_generator_loss", "check_gradient_pen
            "check_critic_step"]
 
 
+#: Known wrong critic losses, each a function of (scores_real, scores_fake).
+CRITIC_LOSS_MISTAKES = [
+    KnownAnswer("the sign is flipped: the critic *maximises* mean f(x) - mean f(G(z)), so it minimises "
+                "mean f(G(z)) - mean f(x).", lambda r, f: r.mean() - f.mean()),
+    KnownAnswer("this is the standard GAN's cross-entropy loss; the WGAN critic's scores are not "
+                "probabilities: no sigmoid, no log.", lambda r, f: bce_with_label(r, 1) + bce_with_label(f, 0)),
+    KnownAnswer("a sigmoid squashes the scores; the critic's scores are used raw.",
+                lambda r, f: torch.sigmoid(f).mean() - torch.sigmoid(r).mean()),
+    KnownAnswer("this sums over the batch; each term is a batch mean.", lambda r, f: f.sum() - r.sum()),
+    KnownAnswer("this is half the loss (one mean over both batches side by side, or the two terms "
+                "averaged); the loss is mean f(G(z)) - mean f(x).", lambda r, f: (f.mean() - r.mean()) / 2),
+    KnownAnswer("the real term is missing.", lambda r, f: f.mean()),
+    KnownAnswer("the fake term is missing.", lambda r, f: -r.mean()),
+]
+
+
 @learner_facing
 def check_critic_loss(fn: Callable) -> None:
-    """Check ``fn(scores_real, scores_fake) -> scalar`` = mean f(G(z)) - mean f(x) (lesson 05)."""
-    real, fake = random_logits(4, 6, 3.0), random_logits(5, 10, 3.0)
-    mistakes = [
-        KnownAnswer("the sign is flipped: the critic *maximises* mean f(x) - mean f(G(z)), so it minimises "
-                    "mean f(G(z)) - mean f(x).", lambda r, f: r.mean() - f.mean()),
-        KnownAnswer("this is the standard GAN's cross-entropy loss; the WGAN critic's scores are not "
-                    "probabilities: no sigmoid, no log.", lambda r, f: bce_with_label(r, 1) + bce_with_label(f, 0)),
-        KnownAnswer("a sigmoid squashes the scores; the critic's scores are used raw.",
-                    lambda r, f: torch.sigmoid(f).mean() - torch.sigmoid(r).mean()),
-        KnownAnswer("this sums over the batch; each term is a batch mean.", lambda r, f: f.sum() - r.sum()),
-        KnownAnswer("the real term is missing.", lambda r, f: f.mean()),
-        KnownAnswer("the fake term is missing.", lambda r, f: -r.mean()),
-    ]
-    extreme = [torch.tensor([100.0, -100.0]), torch.tensor([-100.0, 100.0, 5.0])]
-    compare_loss(fn, losses.critic_loss, [real, fake], mistakes, "your critic_loss", extreme,
+    """Check ``fn(scores_real, scores_fake) -> 0-d tensor`` = mean f(G(z)) - mean f(x), on float32
+    scores of the same shape (8,), with its gradients (lesson 05)."""
+    real, fake = random_logits(4, 8, 3.0), random_logits(5, 8, 3.0)
+    compare_loss(fn, losses.critic_loss, [real, fake], CRITIC_LOSS_MISTAKES, "your critic_loss",
                  "the critic loss is mean f(G(z)) - mean f(x).")
     passed("critic_loss matches mean f(G(z)) - mean f(x): value and gradients")
 
 
+#: Known wrong WGAN generator losses, each a function of scores_fake.
+WGAN_GENERATOR_LOSS_MISTAKES = [
+    KnownAnswer("the sign is flipped: the generator wants the critic to score its samples *high*, so it "
+                "minimises -mean f(G(z)).", lambda f: f.mean()),
+    KnownAnswer("this is the standard GAN's non-saturating loss; WGAN scores are used raw, no log.",
+                lambda f: bce_with_label(f, 1)),
+    KnownAnswer("a sigmoid squashes the scores; use them raw.", lambda f: -torch.sigmoid(f).mean()),
+    KnownAnswer("this sums over the batch; use the mean.", lambda f: -f.sum()),
+]
+
+
 @learner_facing
 def check_wgan_generator_loss(fn: Callable) -> None:
-    """Check ``fn(scores_fake) -> scalar`` = -mean f(G(z)) (lesson 05)."""
+    """Check ``fn(scores_fake) -> 0-d tensor`` = -mean f(G(z)) on float32 scores of shape (12,),
+    with its gradient (lesson 05)."""
     fake = random_logits(6, 12, 3.0)
-    mistakes = [
-        KnownAnswer("the sign is flipped: the generator wants the critic to score its samples *high*, so it "
-                    "minimises -mean f(G(z)).", lambda f: f.mean()),
-        KnownAnswer("this is the standard GAN's non-saturating loss; WGAN scores are used raw, no log.",
-                    lambda f: bce_with_label(f, 1)),
-        KnownAnswer("a sigmoid squashes the scores; use them raw.", lambda f: -torch.sigmoid(f).mean()),
-        KnownAnswer("this sums over the batch; use the mean.", lambda f: -f.sum()),
-    ]
-    compare_loss(fn, losses.wgan_generator_loss, [fake], mistakes, "your wgan_generator_loss",
-                 [torch.tensor([100.0, -100.0, 1.0])], "the WGAN generator loss is -mean f(G(z)).")
+    compare_loss(fn, losses.wgan_generator_loss, [fake], WGAN_GENERATOR_LOSS_MISTAKES, "your wgan_generator_loss",
+                 "the WGAN generator loss is -mean f(G(z)).")
     passed("wgan_generator_loss matches -mean f(G(z)): value and gradient")
 
 
 # --- the gradient penalty ----------------------------------------------------------------------
 
 class _LinearCritic(nn.Module):
-    """f(x) = w·x + b on (B, 2, 3, 3) inputs: grad f = w everywhere, so the penalty is (||w|| - 1)²."""
+    """f(x) = w·x + b on (B, *shape) inputs: grad f = w everywhere, so the penalty is (||w|| - 1)²."""
 
-    def __init__(self, norm: float):
+    def __init__(self, norm: float, shape: tuple[int, ...] = (2, 3, 3)):
         super().__init__()
-        w = torch.randn(2, 3, 3, generator=torch.Generator().manual_seed(7))
+        w = torch.randn(*shape, generator=torch.Generator().manual_seed(7))
         self.weight = nn.Parameter(w / w.norm() * norm)
         self.bias = nn.Parameter(torch.tensor(0.3))
 
@@ -73,9 +83,16 @@ class _LinearCritic(nn.Module):
 
 
 class _QuadraticCritic(nn.Module):
-    """f(x) = ||x||² / 2 per sample: grad f(x) = x, so the penalty depends on where it is taken."""
+    """f(x) = ||x||² / 2 per sample: grad f(x) = x, so the penalty depends on where it is taken.
+    It records the inputs it is given that require grad (the interpolates)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen: list[torch.Tensor] = []
 
     def forward(self, x):
+        if x.requires_grad:
+            self.seen.append(x.detach().clone())
         return 0.5 * x.pow(2).flatten(1).sum(1)  # (B,)
 
 
@@ -83,12 +100,47 @@ def _same_penalties(got: tuple[float, ...], known: tuple[float, ...]) -> bool:
     return all(math.isclose(g, k, rel_tol=1e-3, abs_tol=1e-5) for g, k in zip(got, known))
 
 
+#: Wrong penalties on the linear critics, each (penalty for ||w|| = 2, penalty for ||w|| = 0.5).
+GRADIENT_PENALTY_MISTAKES = [
+    KnownAnswer("λ is applied inside the penalty; return the penalty alone, the caller multiplies "
+                "by λ.", (10.0, 2.5)),
+    KnownAnswer("the penalty is summed over the batch; it is a mean over samples.", (8.0, 2.0)),
+    KnownAnswer("the square is missing: the penalty is (||grad|| - 1)², not |·|.", (1.0, 0.5)),
+    KnownAnswer("the penalty is one-sided (only norms above 1); WGAN-GP penalises both sides.", (1.0, 0.0)),
+    KnownAnswer("the squared norm is used; the penalty uses the L2 norm itself, ||grad||₂.", (9.0, 0.5625)),
+    KnownAnswer("the gradient is taken of the *mean* of the scores, which divides each sample's "
+                "gradient by the batch size. Differentiate the sum (or pass "
+                "grad_outputs=torch.ones_like(scores)).", ((2 / 8 - 1) ** 2, (0.5 / 8 - 1) ** 2)),
+]
+
+_EPS_AT_ENDS = ("the penalty is taken at the real or the fake samples; it belongs at random "
+                "interpolates x_hat = eps·x + (1 - eps)·G(z).")
+_EPS_ONE_FOR_BATCH = ("one eps for the whole batch: every sample is interpolated at the same point of its "
+                      "line. Draw one eps per sample, shape (B, 1, 1, 1) for image batches: "
+                      "torch.rand(B, *[1] * (real.dim() - 1)).")
+_EPS_PER_FEATURE = ("eps is drawn per feature; draw one eps ~ U(0, 1) per sample, shape (B, 1, 1, 1), "
+                    "so x_hat lies on the line between a real and a fake sample.")
+
+
+def _eps_shape_hint(text: str) -> str:
+    found = re.search(r"size of tensor a \((\d+)\) must match the size of tensor b \((\d+)\)", text)
+    if found and {"8", "4096"} & set(found.groups()):
+        return ("eps must broadcast against image batches (B, C, H, W): an eps of shape (B,) or (B, 1) lines up "
+                "with the last dimensions, not the batch. Draw it with shape (B, 1, 1, 1): torch.rand(B, *[1] * "
+                "(real.dim() - 1)) works for batches of any shape.")
+    return ""
+
+
 @learner_facing
 def check_gradient_penalty(fn: Callable) -> None:
-    """Check ``fn(critic, real, fake) -> scalar`` = mean (||grad f(x_hat)||₂ - 1)², x_hat random
-    interpolates with one eps per sample, differentiable with respect to the critic (lesson 05)."""
+    """Check ``fn(critic, real, fake) -> 0-d tensor`` = mean (||grad f(x_hat)||₂ - 1)², x_hat random
+    interpolates with one eps per sample, differentiable with respect to the critic (lesson 05).
+    real and fake are float32 batches of images (B, C, H, W) or points (B, F): (8, 2, 3, 3), (8, 5)
+    and (4096, 4, 4, 4); ``critic(x)`` returns scores of shape (B,); real and fake are left
+    unchanged."""
     what = "your gradient_penalty"
     batch = 8
+    hints = [_eps_shape_hint]
     gen = torch.Generator().manual_seed(11)
     real, fake = torch.randn(batch, 2, 3, 3, generator=gen), torch.randn(batch, 2, 3, 3, generator=gen)
     # 1. Linear critics: the penalty is known exactly whatever the interpolates, and so is its
@@ -96,7 +148,7 @@ def check_gradient_penalty(fn: Callable) -> None:
     results = {}
     for norm in (2.0, 0.5):
         critic = _LinearCritic(norm)
-        value = as_scalar(call(fn, critic, real.clone(), fake.clone(), what=what), what)
+        value = as_scalar(call(fn, critic, real.clone(), fake.clone(), what=what, hints=hints), what)
         if not value.requires_grad:
             raise AssertionError(f"{what} does not reach the critic's weights: the penalty has no "
                                  f"gradient.\nHint: pass create_graph=True to torch.autograd.grad, so "
@@ -106,17 +158,7 @@ def check_gradient_penalty(fn: Callable) -> None:
     expected = {n: (n - 1) ** 2 for n in results}
     if not all(math.isclose(results[n][0], expected[n], rel_tol=1e-4, abs_tol=1e-5) for n in results):
         got = (results[2.0][0], results[0.5][0])
-        hint = diagnose(got, [
-            KnownAnswer("λ is applied inside the penalty; return the penalty alone, the caller multiplies "
-                        "by λ.", (10.0, 2.5)),
-            KnownAnswer("the penalty is summed over the batch; it is a mean over samples.", (8.0, 2.0)),
-            KnownAnswer("the square is missing: the penalty is (||grad|| - 1)², not |·|.", (1.0, 0.5)),
-            KnownAnswer("the penalty is one-sided (only norms above 1); WGAN-GP penalises both sides.", (1.0, 0.0)),
-            KnownAnswer("the squared norm is used; the penalty uses the L2 norm itself, ||grad||₂.", (9.0, 0.5625)),
-            KnownAnswer("the gradient is taken of the *mean* of the scores, which divides each sample's "
-                        "gradient by the batch size. Differentiate the sum (or pass "
-                        "grad_outputs=torch.ones_like(scores)).", ((2 / batch - 1) ** 2, (0.5 / batch - 1) ** 2)),
-        ], same=_same_penalties)
+        hint = diagnose(got, GRADIENT_PENALTY_MISTAKES, same=_same_penalties)
         raise AssertionError(
             f"{what} gave {got[0]:.5g} and {got[1]:.5g} for linear critics f(x) = w·x with ||w|| = 2 "
             f"and 0.5, whose gradient is w everywhere; expected {expected[2.0]:.5g} and "
@@ -129,24 +171,53 @@ def check_gradient_penalty(fn: Callable) -> None:
             raise AssertionError(f"{what} has the right value, but its gradient with respect to the "
                                  f"critic's weights is wrong.\nHint: keep the graph (create_graph=True) "
                                  f"and don't detach the gradients.")
-    # 2. A critic whose gradient varies: real = u, fake = -u with ||u|| = 1 per sample; at
+    # 2. Points (B, F), as the critic update of Exercise 5 gives them: the same penalty, and the
+    #    critic must see batches shaped like real and fake.
+    real2, fake2 = torch.randn(batch, 5, generator=gen), torch.randn(batch, 5, generator=gen)
+    critic = _LinearCritic(2.0, (5,))
+    shapes: list[tuple[int, ...]] = []
+    critic.register_forward_pre_hook(lambda module, inputs: shapes.append(tuple(inputs[0].shape)))
+    value2 = float(as_scalar(call(fn, critic, real2.clone(), fake2.clone(), what=what, hints=hints), what).detach())
+    odd = next((shape for shape in shapes if shape != tuple(real2.shape)), None)
+    if odd is not None:
+        raise AssertionError(f"{what} gave the critic a batch of shape {odd} when real and fake are points of "
+                             f"shape {tuple(real2.shape)}: eps broadcast them to another shape.\nHint: draw one "
+                             f"eps per sample, with as many dimensions as real: torch.rand(B, *[1] * (real.dim() - "
+                             f"1)), shape (B, 1) here and (B, 1, 1, 1) for images.")
+    if not math.isclose(value2, 1.0, rel_tol=1e-4, abs_tol=1e-5):
+        raise AssertionError(f"{what} gave {value2:.5g} for a linear critic with ||w|| = 2 on points of shape "
+                             f"{tuple(real2.shape)}; expected 1 = (||w|| - 1)².\nHint: make it work for batches "
+                             f"of any shape: eps of shape (B, 1, ..., 1), and each sample's gradient flattened "
+                             f"from dimension 1.")
+    # 3. A critic whose gradient varies: real = u, fake = -u with ||u|| = 1 per sample; at
     #    x_hat = (2 eps - 1) u the penalty is (1 - |2 eps - 1|)², whose mean over eps ~ U(0, 1) is 1/3.
-    #    At the real or fake points it is 0; with one eps per *feature* it is about 0.18.
+    #    At the real or fake points it is 0; with one eps per *feature* it is about 0.18. The
+    #    critic records x_hat, which shows where eps was drawn.
     big = 4096
     u = torch.full((big, 4, 4, 4), 1 / 8.0)  # each sample has norm 1 (64 features of 1/8)
     for attempt in range(3):
         torch.manual_seed(1234 + attempt)
-        value = float(as_scalar(call(fn, _QuadraticCritic(), u.clone(), (-u).clone(), what=what), what).detach())
-        if not 0.30 < value < 0.37:
+        critic = _QuadraticCritic()
+        value = float(as_scalar(call(fn, critic, u.clone(), (-u).clone(), what=what, hints=hints), what).detach())
+        x_hat = next((x for x in reversed(critic.seen) if x.shape == u.shape), None)
+        hint = ""
+        if x_hat is not None:
+            flat = x_hat.flatten(1)
+            if torch.allclose(flat.abs(), u.flatten(1), atol=1e-6):
+                hint = _EPS_AT_ENDS
+            elif flat.std(1).mean() > 1e-4:
+                hint = _EPS_PER_FEATURE
+            elif torch.allclose(flat, flat[:1].expand_as(flat), atol=1e-7) and flat.abs().max() > 1e-6:
+                hint = _EPS_ONE_FOR_BATCH
+        if not hint and not 0.30 < value < 0.37:
             if value < 0.02:
-                hint = ("the penalty is taken at the real or the fake samples; it belongs at random "
-                        "interpolates x_hat = eps·x + (1 - eps)·G(z).")
+                hint = _EPS_AT_ENDS
             elif 0.15 < value < 0.21:
-                hint = ("eps is drawn per feature; draw one eps ~ U(0, 1) per sample, shape (B, 1, 1, 1), "
-                        "so x_hat lies on the line between a real and a fake sample.")
+                hint = _EPS_PER_FEATURE
             else:
                 hint = ("draw one eps ~ U(0, 1) per sample (torch.rand), fresh on every call, and "
                         "interpolate x_hat = eps·x + (1 - eps)·G(z).")
+        if hint:
             raise AssertionError(f"{what} gave {value:.4f} on a test where random interpolates with one "
                                  f"eps ~ U(0, 1) per sample give 1/3 on average.\nHint: {hint}")
     passed("gradient_penalty matches mean (||∇f(x̂)||₂ - 1)² at per-sample interpolates, "
@@ -167,7 +238,7 @@ def check_clip_weights(fn: Callable) -> None:
         before = [p.detach().clone() for p in params]
         for p in params:
             p.grad = torch.full_like(p, 0.5)
-        call(fn, module, c, what=what)
+        call(fn, module, c, what=what, in_place=True)
         after = list(module.parameters())
         if any(a is not b for a, b in zip(after, params)):
             raise AssertionError(f"{what} replaced parameters with new tensors; clip them in place "
@@ -268,10 +339,7 @@ def _known_updates() -> tuple[list[KnownAnswer], list[KnownAnswer]]:
 
 
 def _loss_value(loss) -> float:
-    try:
-        return float(loss.detach()) if torch.is_tensor(loss) else float(loss)
-    except (TypeError, ValueError, RuntimeError):
-        raise AssertionError(f"your critic_step returned {loss!r}; return the loss (a tensor or a float).") from None
+    return need_number(loss, "your critic_step", "the loss (a 0-d tensor or a float)")
 
 
 def _same_update(got: tuple[Parameters, object], known: tuple[Parameters, float | None]) -> bool:
@@ -287,18 +355,27 @@ def check_critic_step(fn: Callable) -> None:
 
     It must zero the critic's gradients, compute E[f(fake)] - E[f(real)] + λ·penalty at random
     interpolates (one eps per sample, drawn with ``torch.rand``), backpropagate and step; the fakes
-    come from a generator and must not receive gradients. Probed on a small 2-D critic with SGD:
-    the updated weights are compared with the package's Trainer making the same update under the
-    same random numbers.
+    come from a generator and must not receive gradients. Probed on a small 2-D critic with SGD
+    (real and fake (32, 2), scores (32,), gp_weight 10): the updated weights are compared with the
+    package's Trainer making the same update under the same random numbers. The loss comes back
+    as a 0-d tensor or a float.
     """
     what = "your critic_step"
     critic, generator, opt, real, fake = _critic_setup()
+    shapes: list[tuple[int, ...]] = []
+    critic.register_forward_pre_hook(lambda module, inputs: shapes.append(tuple(inputs[0].shape)))
     torch.manual_seed(1)
     loss = call(fn, critic, opt, real, fake, _GP_WEIGHT, what=what)
     got = parameters_of(critic)
     if generator.weight.grad is not None:
         raise AssertionError(f"{what} sent gradients into the generator.\nHint: the critic's update uses "
                              f"fake.detach(); the generator is trained in its own step.")
+    wrong_rank = next((shape for shape in shapes if len(shape) != real.dim()), None)
+    if wrong_rank is not None:
+        raise AssertionError(f"{what} gave the critic a batch of shape {wrong_rank}; real and fake are "
+                             f"{tuple(real.shape)}.\nHint: an eps of shape (B, 1, 1, 1), right for image "
+                             f"batches, broadcasts these (B, 2) batches to 4-D. Draw one eps per sample with "
+                             f"as many dimensions as real: torch.rand(B, *[1] * (real.dim() - 1)).")
     accepted, mistakes = _known_updates()
     found = match(got, accepted, same=lambda params, known: same_parameters(params, known[0]))
     if found is not None:
