@@ -1,6 +1,10 @@
 """``python -m gancourse``: see gancourse.cli."""
 import sys
 
-from gancourse.cli import main
+try:
+    from gancourse.cli import main  # imports torch: a second or more, Ctrl-C may land here
 
-sys.exit(main())
+    sys.exit(main())
+except KeyboardInterrupt:
+    print("python -m gancourse: interrupted", file=sys.stderr)
+    sys.exit(130)

@@ -25,8 +25,10 @@ import argparse
 import contextlib
 import json
 import math
+import pickle
 import signal
 import sys
+import tempfile
 from pathlib import Path
 
 import torch
@@ -40,6 +42,7 @@ MODELS = {
     "dcgan": (models.DCGANGenerator, {"latent_dim": 100}, models.DCGANDiscriminator),
 }
 RUN_FILES = ("checkpoint.pt", "generator.pt", "run.json")
+FEATURE_DIM, TEST_IMAGES = metrics.FEATURE_DIM, 10_000
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
 TRAIN_DEFAULTS = {"model": "mlp", "loss": "non-saturating", "batch_size": 128, "seed": 0}
@@ -51,6 +54,10 @@ class UserError(Exception):
 
 class MachineError(Exception):
     """The machine failed (disk full, out of memory, a NaN loss): one line on stderr, exit code 1."""
+
+
+class Interrupted(Exception):
+    """Stopped at once by a second Ctrl-C: one line on stderr, exit code 130."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -69,6 +76,25 @@ def _positive(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2**63 - 1, not {value}")
+    return value
+
+
+def _samples(text: str) -> int:
+    value = _positive(text)
+    if not FEATURE_DIM < value <= TEST_IMAGES:
+        raise argparse.ArgumentTypeError(
+            f"must be between {FEATURE_DIM + 1} (the Fréchet distance needs more samples than the judge's "
+            f"{FEATURE_DIM} features) and {TEST_IMAGES:,} (MNIST's test images), not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m gancourse", description="Train and judge the course's GANs.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -79,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--steps", type=_positive, default=None,
                        help="generator updates in all (default 3000, or 30 with GANCOURSE_QUICK=1)")
     train.add_argument("--batch-size", type=_positive, default=None, help="default 128")
-    train.add_argument("--seed", type=int, default=None, help="default 0")
+    train.add_argument("--seed", type=_seed, default=None, help="default 0")
     where = train.add_mutually_exclusive_group()
     where.add_argument("--out", type=Path, default=None,
                        help="run folder for checkpoint.pt, generator.pt and run.json (default runs/latest)")
@@ -89,12 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--checkpoint-every", type=_positive, default=500, metavar="N",
                        help="save checkpoint.pt every N steps (default 500)")
     train.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
-    train.add_argument("--samples", type=_positive, default=None, help="samples to judge (default 10000; quick 1000)")
+    train.add_argument("--samples", type=_samples, default=None, help="samples to judge (default 10000; quick 1000)")
 
     evaluate = sub.add_parser("evaluate", help="judge a generator saved by `train`; print JSON")
     evaluate.add_argument("generator", type=Path, help="generator.pt written by `train`")
-    evaluate.add_argument("--samples", type=_positive, default=None)
-    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--samples", type=_samples, default=None, help="default 10000; quick 1000")
+    evaluate.add_argument("--seed", type=_seed, default=0)
     evaluate.add_argument("--device", default=None)
 
     modes = sub.add_parser("modes", help="2-D mode-coverage experiment over seeds; print the table as JSON")
@@ -185,6 +211,8 @@ def _run_folder(args) -> tuple[Path, dict]:
         try:
             settings = json.loads((folder / "run.json").read_text())
             settings = {key: settings[key] for key in TRAIN_DEFAULTS}
+            if settings["model"] not in MODELS or settings["loss"] not in LOSSES:
+                raise ValueError("unknown model or loss")
         except FileNotFoundError:
             raise UserError(f"{folder} holds no run to resume (no run.json); start one with --out {folder}") from None
         except (OSError, ValueError, KeyError, TypeError) as error:
@@ -200,6 +228,8 @@ def _run_folder(args) -> tuple[Path, dict]:
     folder = args.out or Path("runs/latest")
     if folder.exists() and not folder.is_dir():
         raise UserError(f"--out {folder} is a file, not a folder")
+    if any(parent.exists() and not parent.is_dir() for parent in folder.parents):
+        raise UserError(f"--out {folder} lies under a file, not a folder")
     present = [name for name in RUN_FILES if (folder / name).exists()]
     if present and not args.overwrite:
         raise UserError(f"{folder} already holds a run ({', '.join(present)}): continue it with "
@@ -223,6 +253,12 @@ def cmd_train(args) -> tuple[dict, int]:
         except Exception as error:  # truncated, damaged or not ours
             raise UserError(f"cannot resume from {checkpoint}: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
                             ) from None
+        saved = {"loss": trainer.config.loss, "batch_size": trainer.config.batch_size, "seed": trainer.config.seed}
+        differ = [f"{key} {settings[key]!r} in run.json vs {value!r} in checkpoint.pt"
+                  for key, value in saved.items() if settings[key] != value]
+        if differ:
+            raise UserError(f"{folder}'s run.json and checkpoint.pt disagree ({'; '.join(differ)}): "
+                            f"start again with --out {folder} --overwrite")
         if trainer.step > steps:
             raise UserError(f"{folder} is already at step {trainer.step}; ask for --steps {trainer.step} or more")
     else:
@@ -230,19 +266,28 @@ def cmd_train(args) -> tuple[dict, int]:
         trainer = Trainer(generator, discriminator, images, config, device)
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):  # can we write there? (before any training)
+                pass
         except OSError as error:
-            raise UserError(f"cannot create --out {folder}: {error.strerror or error}") from None
-    _save("run.json", folder / "run.json",
-          lambda tmp: tmp.write_text(json.dumps({**settings, "steps": steps}, indent=2) + "\n"))
+            raise UserError(f"cannot write into --out {folder}: {error.strerror or error}") from None
+
+    def save_checkpoint() -> None:  # the checkpoint, then the settings that describe it
+        _save("checkpoint", checkpoint, lambda tmp: torch.save(trainer.state_dict(), tmp))
+        _save("run.json", folder / "run.json",
+              lambda tmp: tmp.write_text(json.dumps({**settings, "steps": steps}, indent=2) + "\n"))
+
     try:
         while trainer.step < steps:
             trainer.train(min(args.checkpoint_every - trainer.step % args.checkpoint_every, steps - trainer.step))
-            _save("checkpoint", checkpoint, lambda tmp: torch.save(trainer.state_dict(), tmp))
+            save_checkpoint()
             if trainer.stopped_by is not None:
                 break
     except KeyboardInterrupt:  # a second Ctrl-C: stop at once, mid-step; keep the last checkpoint
-        raise MachineError(f"stopped at once; {checkpoint} holds the last checkpoint. "
-                           f"Continue with --resume {folder}") from None
+        if checkpoint.exists() and (folder / "run.json").exists():
+            raise Interrupted(f"stopped at once; {checkpoint} holds the last checkpoint "
+                              f"(step {torch.load(checkpoint, weights_only=True)['step']}). "
+                              f"Continue with --resume {folder}") from None
+        raise Interrupted("stopped at once, before the first checkpoint: nothing was saved") from None
     except NonFiniteLossError as error:
         raise MachineError(f"{error} The last good checkpoint is {checkpoint}") from None
     _save("generator", folder / "generator.pt", lambda tmp: torch.save(
@@ -269,16 +314,21 @@ def cmd_evaluate(args) -> tuple[dict, int]:
     if path.is_dir():
         hint = f"; did you mean {path / 'generator.pt'}?" if (path / "generator.pt").exists() else ""
         raise UserError(f"{path} is a folder, not a generator file{hint}")
+    if not path.is_file():
+        raise UserError(f"{path} is not a regular file (a pipe or a device?)")
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # empty, truncated, text, or a pickle that is not just tensors
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise UserError(f"{path} is not a readable generator file ({first[:160]})") from None
-    if not isinstance(saved, dict) or saved.get("model") not in MODELS:
+    except pickle.UnpicklingError:  # a pickle with objects other than tensors: never run it
+        raise UserError(f"{path} holds objects other than weights; the course loads weights only "
+                        f"(weights_only=True), so it refuses this file") from None
+    except Exception as error:  # empty, truncated, zeroed, text
+        raise UserError(f"{path} is not a readable generator file: it is empty, truncated or not "
+                        f"written by torch.save ({type(error).__name__})") from None
+    if not isinstance(saved, dict) or not isinstance(saved.get("model"), str) or saved["model"] not in MODELS:
         raise UserError(f"{path} is not a generator saved by `python -m gancourse train`")
     device = _device(args.device)
     try:
-        generator = MODELS[saved["model"]][0](**saved["kwargs"])
+        generator = MODELS[saved["model"]][0](**dict(saved["kwargs"]))
         generator.load_state_dict(saved["state_dict"])
     except Exception as error:  # the weights do not fit the model it names
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -295,8 +345,15 @@ def cmd_evaluate(args) -> tuple[dict, int]:
 
 def cmd_modes(args) -> tuple[dict, int]:
     steps = args.steps or runtime.budget(full=5000, quick=50)
-    return toy.mode_experiment(args.dataset, args.loss, args.seeds, steps, pack=args.pack,
-                               device=_device(args.device)), EXIT_OK
+    if 256 % args.pack:
+        raise UserError(f"--pack {args.pack} does not divide the batch of 256 samples: use 1, 2, 4, 8, ... 256")
+    result = toy.mode_experiment(args.dataset, args.loss, args.seeds, steps, pack=args.pack,
+                                 device=_device(args.device))
+    if result["interrupted"] is not None:
+        print(f"interrupted ({result['interrupted']}): the table covers {len(result['runs'])} of "
+              f"{args.seeds} seeds at {result['steps']} steps", file=sys.stderr)
+        return result, EXIT_SIGNAL.get(getattr(signal, result["interrupted"]), 130)
+    return result, EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -304,6 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     command = {"train": cmd_train, "evaluate": cmd_evaluate, "modes": cmd_modes}[args.command]
     prefix = f"python -m gancourse {args.command}: error:"
     try:
+        runtime.is_quick()  # a bad GANCOURSE_QUICK fails now, not after training
         with contextlib.redirect_stdout(sys.stderr):  # stdout carries the JSON result only
             result, code = command(args)
     except UserError as error:
@@ -315,7 +373,12 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:  # a setting the library refused (e.g. GANCOURSE_QUICK=maybe)
         print(f"{prefix} {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except MemoryError:
+    except Interrupted as error:
+        print(f"{prefix} {error}", file=sys.stderr)
+        return EXIT_SIGNAL[signal.SIGINT]
+    except (MemoryError, RuntimeError) as error:
+        if not isinstance(error, MemoryError) and "alloc" not in str(error) and "out of memory" not in str(error):
+            raise
         print(f"{prefix} out of memory; try a smaller --batch-size or --samples", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import math
+import signal
 import statistics
 from dataclasses import dataclass
 
@@ -152,7 +153,9 @@ def mode_experiment(dataset: str | Mixture2D = "ring", loss: str = "non-saturati
     WGAN losses their published presets; ``overrides`` go to ``TrainConfig.preset``.
 
     Returns a JSON-ready dict: per-seed ``runs`` (modes, high_quality, kl), a ``summary`` with
-    mean and sample standard deviation over seeds, and the training ``seconds``.
+    mean and sample standard deviation over seeds, the training ``seconds``, the ``steps``
+    trained and ``interrupted`` (None, or the name of the signal, e.g. "SIGINT", that stopped
+    training early: then ``steps`` is what was trained, and seed-by-seed runs stop at that seed).
     """
     from gancourse import models, runtime
     from gancourse.training import Trainer, TrainConfig, loss_family
@@ -175,21 +178,25 @@ def mode_experiment(dataset: str | Mixture2D = "ring", loss: str = "non-saturati
         trainer = Trainer(generator, discriminator, data, config, device)
         trainer.train(steps, progress=progress)
         samples = generator.split(trainer.sample(z=z.flatten(0, 1)))  # (seeds, 2500, 2)
-        seconds = trainer.seconds
+        seconds, stopped, trained = trainer.seconds, trainer.stopped_by, trainer.step
     else:
-        samples, seconds = [], 0.0
+        samples, seconds, stopped, trained = [], 0.0, None, steps
         for seed, (generator, discriminator) in enumerate(pairs):
             config = TrainConfig.preset(loss, **{**settings, "batch_size": batch_size, "seed": seed})
             trainer = Trainer(generator, discriminator, data, config, device)
             trainer.train(steps, progress=progress)
             samples.append(trainer.sample(z=z[seed]))
             seconds += trainer.seconds
-    runs = [{"seed": seed, **mode_coverage(samples[seed], mixture).as_dict()} for seed in range(seeds)]
+            if trainer.stopped_by is not None:  # Ctrl-C or SIGTERM: report the seeds trained so far
+                stopped, trained = trainer.stopped_by, trainer.step
+                break
+    runs = [{"seed": seed, **mode_coverage(samples[seed], mixture).as_dict()} for seed in range(len(samples))]
     summary = {}
     for key in ("modes", "high_quality", "kl"):
         values = [run[key] for run in runs]
         summary[key] = {"mean": statistics.fmean(values),
                         "std": statistics.stdev(values) if len(values) > 1 else 0.0}
     return {"dataset": mixture.name, "loss": loss, "pack": pack, "minibatch_std": minibatch_std, "norm": norm,
-            "steps": steps, "samples": 2500, "max_modes": mixture.n_modes, "seconds": round(seconds, 2),
+            "steps": trained, "samples": 2500, "max_modes": mixture.n_modes, "seconds": round(seconds, 2),
+            "interrupted": None if stopped is None else signal.Signals(stopped).name,
             "runs": runs, "summary": summary}

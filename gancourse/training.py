@@ -121,6 +121,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a whole number, not {value!r}")
             if least is not None and value < least:
                 raise ValueError(f"{name} must be at least {least}, not {value}")
+            if abs(value) >= 2**63:
+                raise ValueError(f"{name} must be below 2**63, not {value}")
         for name in ("lr_g", "lr_d", "momentum", "clip_value", "gp_weight", "grad_clip_norm"):
             value = getattr(self, name)
             if name == "grad_clip_norm" and value is None:
@@ -471,6 +473,8 @@ class Trainer:
 
         if steps is None and seconds is None:
             raise ValueError("give steps, seconds or both")
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)):
+            raise ValueError(f"steps must be a whole number, not {steps!r}")
         if (steps is not None and steps < 0) or (seconds is not None and seconds < 0):
             raise ValueError(f"steps and seconds must be >= 0, not {steps} and {seconds}")
         cfg = self.config
@@ -598,9 +602,20 @@ class Trainer:
              data: torch.Tensor, device: torch.device | str | None = None) -> "Trainer":
         """Rebuild a trainer from a checkpoint written by :meth:`save` (``weights_only`` load:
         a checkpoint cannot run code). Pass freshly built models of the same architecture."""
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except FileNotFoundError:
+            raise
+        except Exception as error:  # empty, truncated, zeroed, text, or not only tensors
+            raise ValueError(f"{path} is damaged or not a checkpoint: torch.load could not read it "
+                             f"({type(error).__name__})") from None
+        keys = ("format", "config", "step", "seconds", "generator", "discriminator", "opt_g", "opt_d", "rng",
+                "fixed_z", "history")
         if not isinstance(state, dict) or state.get("format") != "gancourse-checkpoint-1":
             raise ValueError(f"{path} is not a gancourse checkpoint (written by Trainer.save)")
+        missing = [key for key in keys if key not in state]
+        if missing:
+            raise ValueError(f"{path} is an incomplete checkpoint (no {', '.join(missing)}): it is damaged")
         config = TrainConfig(**state["config"])
         trainer = cls(generator, discriminator, data, config, device)
         trainer.load_state_dict(state)

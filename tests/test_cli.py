@@ -21,13 +21,25 @@ def run(capsys, *argv):
     (["train", "--steps", "0"], "at least 1"),
     (["train", "--loss", "wasserstein"], "invalid choice"),
     (["modes", "--dataset", "spiral"], "invalid choice"),
+    (["train", "--samples", "10"], "the Fréchet distance needs more samples"),
+    (["evaluate", "x.pt", "--samples", "20000"], "MNIST's test images"),
+    (["train", "--seed", str(2**70)], "between 0 and 2**63 - 1"),
+    (["modes", "--pack", "3"], "does not divide the batch of 256"),
     (["frobnicate"], "invalid choice"),
 ])
 def test_bad_arguments_exit_2_with_one_line(capsys, argv, words):
-    with pytest.raises(SystemExit) as info:
-        cli.main(argv)
+    try:
+        code = cli.main(argv)
+    except SystemExit as info:  # argparse's own refusals
+        code = info.code
     err = capsys.readouterr().err
-    assert info.value.code == 2 and words in err and err.count("\n") == 1
+    assert code == 2 and words in err and err.count("\n") == 1, err
+
+
+def test_a_bad_setting_fails_before_any_work(capsys, monkeypatch):
+    monkeypatch.setenv("GANCOURSE_QUICK", "maybe")
+    code, out, err = run(capsys, "modes", "--seeds", "1", "--steps", "1")
+    assert code == 2 and out == "" and "GANCOURSE_QUICK='maybe' is not understood" in err
 
 
 def test_unavailable_device_is_a_one_line_error(capsys, monkeypatch):
@@ -108,6 +120,17 @@ def test_resume_continues_exactly_as_an_uninterrupted_run(capsys, tmp_path, data
     assert code == 2 and "keeps its settings" in err and "--loss hinge" in err
 
 
+def test_resume_refuses_a_run_json_that_does_not_describe_the_checkpoint(capsys, tmp_path, data_env):
+    code, _, _ = _tiny_run(capsys, tmp_path, 2)
+    settings = json.loads((tmp_path / "run.json").read_text())
+    (tmp_path / "run.json").write_text(json.dumps({**settings, "loss": "hinge"}))  # e.g. a failed --overwrite
+    code, out, err = run(capsys, "train", "--resume", str(tmp_path), "--steps", "4", "--samples", "100")
+    assert code == 2 and out == "" and "run.json and checkpoint.pt disagree" in err and "loss 'hinge'" in err
+    (tmp_path / "run.json").write_text(json.dumps({**settings, "model": "gan9"}))
+    code, out, err = run(capsys, "train", "--resume", str(tmp_path), "--steps", "4", "--samples", "100")
+    assert code == 2 and "run.json is damaged" in err and err.count("\n") == 1
+
+
 @pytest.mark.parametrize("argv, words", [
     (["--out", "{file}"], "is a file, not a folder"),
     (["--resume", "{empty}"], "holds no run to resume"),
@@ -134,6 +157,10 @@ def test_missing_mnist_is_a_clear_error_not_a_traceback(capsys, tmp_path, monkey
     assert code == 2 and out == "" and "MNIST is not in" in err and "Traceback" not in err
 
 
+class _Pickled:
+    """Not a tensor: a weights_only load must refuse it, never run it."""
+
+
 def _write_generator(path, model="mlp", poison=None):
     make, kwargs, _ = cli.MODELS[model]
     generator = make(**kwargs)
@@ -153,6 +180,10 @@ def _write_generator(path, model="mlp", poison=None):
     (lambda p: torch.save({"model": "dcgan", "kwargs": {"latent_dim": 100},
                            "state_dict": cli.MODELS["mlp"][0](latent_dim=64).state_dict()}, p), "do not fit a dcgan"),
     (lambda p: p.mkdir(), "is a folder, not a generator file"),
+    (lambda p: os.mkfifo(p), "is not a regular file"),
+    (lambda p: torch.save({"model": ["mlp"]}, p), "is not a generator saved by"),
+    (lambda p: torch.save({"model": "mlp", "kwargs": {"latent_dim": 64}, "state_dict": {}, "x": _Pickled()}, p),
+     "holds objects other than weights"),
     (lambda p: None, "does not exist"),
 ])
 def test_evaluate_refuses_broken_files_with_one_line(capsys, tmp_path, make_file, words):
@@ -206,3 +237,26 @@ def test_a_full_disk_keeps_the_previous_checkpoint_and_says_so(tmp_path, data_en
     assert "Traceback" not in err
     assert (tmp_path / "run" / "checkpoint.pt").read_bytes() == previous
     assert not [p for p in (tmp_path / "run").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_signal_during_modes_reports_the_seeds_trained_so_far(tmp_path):
+    import threading
+
+    env = dict(os.environ, GANCOURSE_QUICK="1")
+    process = subprocess.Popen([sys.executable, "-m", "gancourse", "modes", "--seeds", "2", "--steps", "1000000"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    err_lines = []
+    reader = threading.Thread(target=lambda: err_lines.extend(iter(process.stderr.readline, "")), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 120
+    while not any("GAN" in line for line in err_lines) and time.monotonic() < deadline:
+        time.sleep(0.2)  # until the progress bar shows: the trainer handles Ctrl-C from here on
+    time.sleep(1)
+    process.send_signal(signal.SIGINT)
+    out = process.stdout.read()
+    process.wait(timeout=120)
+    reader.join(timeout=10)
+    result = json.loads(out)
+    assert process.returncode == 130 and result["interrupted"] == "SIGINT"
+    assert 0 < result["steps"] < 1000000 and len(result["runs"]) == 2
+    assert any("interrupted (SIGINT)" in line for line in err_lines)
