@@ -292,15 +292,19 @@ def step_correct(generator, discriminator, opt_g, opt_d, x_real, z):
 
 
 def step_with(*, detach=True, g_label=1.0, zero_d=True, zero_g=True, order="dg", g_step_moves="g",
-              returns="dg", stale=False, g_on_d_loss=False):
+              returns="dg", stale=False, g_on_d_loss=False, d_labels=(1.0, 0.0), zero_late=False,
+              g_detached=False):
     bce = F.binary_cross_entropy_with_logits
 
     def d_update(generator, discriminator, opt_d, x_real, x_fake):
         fake_in = x_fake.detach() if detach else x_fake
-        loss_d = bce(discriminator(x_real), torch.ones(len(x_real))) + bce(discriminator(fake_in), torch.zeros(len(x_real)))
+        loss_d = (bce(discriminator(x_real), torch.full((len(x_real),), d_labels[0]))
+                  + bce(discriminator(fake_in), torch.full((len(x_real),), d_labels[1])))
         if zero_d:
             opt_d.zero_grad()
         loss_d.backward(retain_graph=not detach)
+        if zero_late:
+            opt_d.zero_grad()  # between backward and step: the step finds no gradient
         opt_d.step()
         return loss_d
 
@@ -315,7 +319,7 @@ def step_with(*, detach=True, g_label=1.0, zero_d=True, zero_g=True, order="dg",
             loss_d = d_update(generator, discriminator, opt_d, x_real, generator(z))
         else:
             loss_d = d_update(generator, discriminator, opt_d, x_real, x_fake)
-            logits = old_logits if stale else discriminator(x_fake)
+            logits = old_logits if stale else discriminator(x_fake.detach() if g_detached else x_fake)
             if g_on_d_loss:
                 loss_g = bce(discriminator(x_real), torch.ones(len(z))) + bce(logits, torch.zeros(len(z)))
             else:
@@ -681,6 +685,13 @@ def _critic_step_with(variant=""):
         loss = critic(fake_in).mean() - critic(real).mean()
         if variant == "sign":
             loss = -loss
+        if variant == "cross_entropy":
+            loss = (F.binary_cross_entropy_with_logits(critic(real), torch.ones(len(real)))
+                    + F.binary_cross_entropy_with_logits(critic(fake_in), torch.zeros(len(real))))
+        if variant == "weight_on_critic_loss":
+            loss, gp_weight = gp_weight * loss, 1.0
+        if variant == "penalty_subtracted":
+            gp_weight = -gp_weight
         if variant != "no_penalty":
             eps = torch.rand(real.shape[0], 1)
             a, b = (fake.detach(), real) if variant == "eps_on_fake" else (real, fake.detach())
@@ -883,11 +894,13 @@ def step_with_optimizers_mixed(wrong):
 
 def test_train_step_catalogue_each_gets_its_own_hint():
     mistaken = [step_simultaneous, step_with(detach=False), step_with_optimizers_mixed("d"),
-                step_with_optimizers_mixed("g")]
+                step_with_optimizers_mixed("g"), step_with(zero_late=True), step_with(g_detached=True)]
     for answer, fn in zip(lesson02.TRAIN_STEP_PROBED_MISTAKES, mistaken, strict=True):
         assert_hint(checks.check_train_step, fn, answer.hint.split("\nHint: ")[0])
     for answer, fn in zip(lesson02.TRAIN_STEP_GENERATOR_MISTAKES, [step_with(g_label=0.0), step_minimax],
                           strict=True):
+        assert_hint(checks.check_train_step, fn, answer.hint)
+    for answer, fn in zip(lesson02.TRAIN_STEP_DISCRIMINATOR_MISTAKES, [step_with(d_labels=(0.0, 1.0))], strict=True):
         assert_hint(checks.check_train_step, fn, answer.hint)
 
 
@@ -910,9 +923,16 @@ def test_train_step_simultaneous_update_is_not_called_a_missing_detach():
     assert "detach" not in message
 
 
+def gp_one_norm_for_the_batch(critic, real, fake):
+    eps = torch.rand(real.size(0), *([1] * (real.dim() - 1)))
+    x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    (grads,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    return (grads.norm() - 1) ** 2
+
+
 def test_gradient_penalty_catalogue_each_gets_its_own_hint():
     mistaken = [gp_with(lam=10.0), gp_with(reduce="sum"), gp_with(square=False), gp_with(one_sided=True),
-                gp_with(sq_norm=True), gp_with(grad_of="mean")]
+                gp_with(sq_norm=True), gp_with(grad_of="mean"), gp_one_norm_for_the_batch, gp_with(norm_dim=0)]
     for answer, fn in zip(lesson05.GRADIENT_PENALTY_MISTAKES, mistaken, strict=True):
         assert_hint(checks.check_gradient_penalty, fn, answer.hint)
     assert_hint(checks.check_gradient_penalty, gp_with(points="real"), lesson05._EPS_AT_ENDS)
@@ -946,7 +966,9 @@ def test_critic_step_with_an_image_shaped_eps_gets_its_own_hint():
 def test_critic_step_catalogue_each_gets_its_own_hint():
     _, mistakes = lesson05._known_updates()
     mistaken = [_critic_step_with("no_create_graph"), _critic_step_with("no_penalty"), _critic_step_with("sign"),
-                _critic_step_with("no_zero_grad"), lambda c, o, r, f, w: torch.tensor(0.0)]
+                _critic_step_with("no_zero_grad"), lambda c, o, r, f, w: torch.tensor(0.0),
+                _critic_step_with("penalty_subtracted"), _critic_step_with("weight_on_critic_loss"),
+                _critic_step_with("cross_entropy")]
     for answer, fn in zip(mistakes, mistaken, strict=True):
         assert_hint(checks.check_critic_step, fn, answer.hint)
 
@@ -1498,3 +1520,170 @@ def test_dcgan_init_reaches_nested_layers():
     reject(checks.check_dcgan_init, children_only, "nested inside a Sequential", "module.modules()")
     reject(checks.check_dcgan_init, init_with(types=(nn.Conv2d, nn.Linear)), "ConvTranspose2d",
            "not a subclass of nn.Conv2d")
+
+
+# --- each known mistake gets its own diagnosis (tests/test_learner_answers.py's wrong answers) ------
+
+def test_interpolate_start_mistakes_each_get_their_own_hint():
+    hints = [answer.hint for answer in lesson03._start_mistakes(torch.ones(1, 2), torch.eye(2)[:1])]
+
+    def slerp(z0, z1, t, divide=True, one_angle=False):
+        if one_angle:
+            omega = torch.acos((z0 * z1).sum() / (z0.norm() * z1.norm()))
+        else:
+            omega = torch.acos(F.cosine_similarity(z0, z1, dim=1).clamp(-1, 1)).unsqueeze(1)
+        path = torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1
+        return path / torch.sin(omega) if divide else path
+    mistaken = [lambda z0, z1, t: F.normalize((1 - t) * z0 + t * z1, dim=1), lambda z0, z1, t: (1 - t) * z0 + z1,
+                lambda z0, z1, t: slerp(z0, z1, t, divide=False)]
+    for hint, fn in zip(hints, mistaken, strict=True):
+        assert_hint(checks.check_interpolate, fn, hint)
+    assert_hint(checks.check_interpolate, lambda z0, z1, t: slerp(z0, z1, t, one_angle=True), lesson03._ONE_ANGLE_HINT)
+
+
+@pytest.mark.parametrize("fn, kwargs, hint", [
+    (lambda f: torch.log1p(torch.exp(-f)).mean(), {}, core.EXP_OVERFLOW_HINT),
+    (lambda f: -torch.log(torch.sigmoid(f)).mean(), {}, core.LOG_UNDERFLOW_HINT),
+    (lambda f: torch.log(1 - torch.sigmoid(f)).mean(), {"saturating": True}, core.LOG_OF_ONE_HINT),
+    (lambda f: torch.log1p(-torch.sigmoid(f)).mean(), {"saturating": True}, core.LOG_OF_ONE_HINT),
+], ids=["log1p-exp", "log-sigmoid", "log-one-minus-sigmoid", "log1p-minus-sigmoid"])
+def test_a_loss_that_is_not_finite_gets_its_cause(fn, kwargs, hint):
+    assert_hint(checks.check_generator_loss, fn, hint, **kwargs)
+
+
+class ViewDiscriminator(nn.Module):
+    """The spec's discriminator, flattening its input with ``flatten``."""
+
+    def __init__(self, flatten):
+        super().__init__()
+        self.flatten = flatten
+        self.net = nn.Sequential(nn.Linear(784, 512), nn.LeakyReLU(0.2), nn.Linear(512, 256), nn.LeakyReLU(0.2),
+                                 nn.Linear(256, 1))
+
+    def forward(self, x):
+        return self.net(self.flatten(x))
+
+
+@pytest.mark.parametrize("flatten, words", [
+    (lambda x: x.view(-1), ["flattened into one row", "x.flatten(1)"]),
+    (lambda x: x.view(128, -1), ["128 rows", "a batch size written into the code"]),
+    (lambda x: x, ["without being flattened", "nn.Flatten()"]),
+], ids=["whole-batch", "hard-coded-batch", "not-flattened"])
+def test_a_discriminator_flattening_wrongly_gets_its_own_hint(flatten, words):
+    reject(checks.check_discriminator_spec, ViewDiscriminator(flatten), *words)
+
+
+def test_network_specs_name_what_differs_from_the_spec():
+    class HardCodedBatch(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = spec_generator()[:-1]
+
+        def forward(self, z):
+            return self.net(z).view(128, 1, 28, 28)
+    reject(checks.check_generator_spec, HardCodedBatch(), "asks for 128 samples", "batch size written into the code")
+    reject(checks.check_generator_spec, spec_generator(hidden=(512, 256)), "your Linear layers go 64 -> 512 -> 256")
+    reject(checks.check_discriminator_spec, spec_discriminator(hidden=(256, 512)), "784 -> 256 -> 512 -> 1")
+    with_norms = nn.Sequential(nn.Linear(64, 256), nn.BatchNorm1d(256), nn.LeakyReLU(0.2), nn.Linear(256, 512),
+                               nn.BatchNorm1d(512), nn.LeakyReLU(0.2), nn.Linear(512, 784), nn.Tanh(),
+                               nn.Unflatten(1, (1, 28, 28)))
+    reject(checks.check_generator_spec, with_norms, "BatchNorm layers the spec does not have", "no BatchNorm at all")
+    no_channel = nn.Sequential(*spec_generator()[:-1], nn.Unflatten(1, (28, 28)))
+    reject(checks.check_generator_spec, no_channel, "channel dimension is missing")
+
+    class TanhUnused(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net, self.tanh = spec_generator()[:-2], nn.Tanh()
+
+        def forward(self, z):
+            return self.net(z).view(-1, 1, 28, 28) * 10
+    reject(checks.check_generator_spec, TanhUnused(), "forward never applies it")
+
+    class OutputNorm(DCGANGen):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(*self.net[:-1], nn.BatchNorm2d(1), self.net[-1])
+    reject(checks.check_generator_spec, OutputNorm(), "BatchNorm layers the spec does not have", "over 1 features",
+           **DCGAN_SPEC)
+
+    class Padding0(DCGANGen):
+        def __init__(self):
+            super().__init__()
+            self.net[3].padding, self.net[6].padding = (0, 0), (0, 0)
+    reject(checks.check_generator_spec, Padding0(), "yours go 1×1 -> 7×7 -> 16×16 -> 34×34", "padding",
+           **DCGAN_SPEC)
+
+
+def test_data_checks_name_a_uint8_wrap_and_a_uint8_result():
+    reject(checks.check_scale_to_tanh_range, lambda x: (x - 128).float() / 127.5, "wraps around at 256")
+    reject(checks.check_to_unit_range, lambda x: ((x + 1) / 2).clamp(0, 1).mul(255).to(torch.uint8),
+           "dtype uint8", "floats in [0, 1]")
+
+
+def test_sample_images_names_a_seed_inside_the_function():
+    def reseeds(generator, n):
+        torch.manual_seed(0)
+        return sample_correct(generator, n)
+    reject(checks.check_sample_images, reseeds, "torch.manual_seed inside the function")
+
+
+def test_dcgan_init_names_constant_uniform_and_untouched_weights():
+    reject(checks.check_dcgan_init, _init_batchnorm_constant, "all 1, a constant", "N(1, 0.02)")
+    reject(checks.check_dcgan_init, _init_uniform, "uniform distribution")
+    reject(checks.check_dcgan_init, lambda module: None, "left every weight as it was", "every layer type")
+
+
+def _init_batchnorm_constant(module):
+    init_with()(module)
+    for layer in module.modules():
+        if isinstance(layer, nn.BatchNorm2d):
+            nn.init.ones_(layer.weight)
+
+
+def _init_uniform(module):
+    init_with()(module)
+    for layer in module.modules():
+        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.uniform_(layer.weight, -0.02, 0.02)
+
+
+def test_clip_weights_names_the_bounds_it_used():
+    def zero_to_c(module, c):
+        for p in module.parameters():
+            p.data.clamp_(0, c)
+    reject(checks.check_clip_weights, zero_to_c, "clamped to [0, 0.01]", "the lower bound is -c, not 0")
+
+
+def test_gradient_penalty_names_an_eps_outside_0_1():
+    def normal_eps(critic, real, fake):
+        eps = torch.randn(real.size(0), *([1] * (real.dim() - 1)))
+        x_hat = (eps * real + (1 - eps) * fake).detach().requires_grad_(True)
+        (grads,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+        return ((grads.flatten(1).norm(dim=1) - 1) ** 2).mean()
+    assert_hint(checks.check_gradient_penalty, normal_eps, lesson05._EPS_OUTSIDE)
+
+
+@pytest.mark.parametrize("late, words", [(True, ["zero_grad() ran after backward()"]),
+                                         (False, ["call loss.backward() before opt.step()"])])
+def test_critic_step_names_a_step_without_gradient(late, words):
+    def step(critic, opt, real, fake, gp_weight):
+        opt.zero_grad()
+        loss = critic(fake.detach()).mean() - critic(real).mean()
+        if late:
+            loss.backward()
+            opt.zero_grad()
+        opt.step()
+        return loss
+    reject(checks.check_critic_step, step, "found no gradient", *words)
+
+
+@pytest.mark.parametrize("fn, words", [
+    (lambda x, m: x.reshape(m, -1), ["makes m = 2 rows"]),
+    (lambda x, m: x.reshape(-1, m * x.shape[1]) if x.dim() > 2 else x.reshape(x.shape[0] // m, -1),
+     ["x.shape[1] is the channel count"]),
+    (lambda x, m: x.reshape(-1, m * 2), ["the 2 features of the toy data"]),
+    (lambda x, m: x.reshape(x.shape[0] // m, m, *x.shape[1:]), ["flattened into one row"]),
+], ids=["m-rows", "shape-1", "two-features", "not-flattened"])
+def test_pack_names_how_its_shape_went_wrong(fn, words):
+    reject(checks.check_pack, fn, *words)

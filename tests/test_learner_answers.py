@@ -4,12 +4,15 @@ Every answer below was written from the exercise notebooks' texts (exercises/*.i
 lessons, as a learner who knows PyTorch would, without looking at how the checks work. Correct
 answers were verified independently (against torch built-ins, gancourse.losses / gancourse.models
 / gancourse.metrics / gancourse.data functions, or by the math); wrong answers carry a `mistake`
-string saying what is wrong with them.
+string saying what is wrong with them. Each wrong answer also carries a `hint`, added later (the
+answers and verdicts unchanged): a distinctive part of the hint that names *that* mistake, since
+each known mistake gets its own diagnosis (docs/design.md, Checks).
 
 The single parametrized test calls the exercise's check on the answer exactly as the exercise
 notebook does: a "pass" answer must not raise, a "fail" answer must raise AssertionError (any
-other exception type, or no exception, fails the test). The verdicts come from the exercise
-texts only; none is adjusted to what the checks currently do.
+other exception type, or no exception, fails the test) whose hint (the text after "Hint:", or
+the whole message where it has no such line) contains the case's `hint`. The verdicts come from
+the exercise texts only; none is adjusted to what the checks currently do.
 
     GANCOURSE_QUICK=1 GANCOURSE_DATA=... pytest -q tests/test_learner_answers.py -p no:cacheprovider
 """
@@ -35,6 +38,7 @@ class Case:
     id: str                     # pytest id
     mistake: str = ""           # what is wrong (wrong answers only)
     style: str = ""             # how the answer is written (correct answers)
+    hint: str = ""              # (wrong answers) a distinctive part of the hint the check must give for the mistake
     kwargs: dict = field(default_factory=dict)  # extra arguments the exercise passes to the check
     instantiate: bool = False   # spec checks receive an instance: answer() as in `Generator()`
 
@@ -42,10 +46,10 @@ class Case:
 CASES: list[Case] = []
 
 
-def case(check, answer, verdict, id, mistake="", style="", kwargs=None, instantiate=False):
+def case(check, answer, verdict, id, mistake="", style="", kwargs=None, instantiate=False, hint=""):
     assert verdict in ("pass", "fail")
-    assert (verdict == "fail") == bool(mistake), id
-    CASES.append(Case(check, answer, verdict, id, mistake, style, kwargs or {}, instantiate))
+    assert (verdict == "fail") == bool(mistake) == bool(hint), id
+    CASES.append(Case(check, answer, verdict, id, mistake, style, hint, kwargs or {}, instantiate))
 
 
 def ok(check, id, style, kwargs=None, instantiate=False):
@@ -56,10 +60,10 @@ def ok(check, id, style, kwargs=None, instantiate=False):
     return register
 
 
-def bad(check, id, mistake, kwargs=None, instantiate=False):
-    """Decorator: a wrong answer."""
+def bad(check, id, mistake, kwargs=None, instantiate=False, hint=""):
+    """Decorator: a wrong answer, and a distinctive part of the hint that names its mistake."""
     def register(answer):
-        case(check, answer, "fail", id, mistake=mistake, kwargs=kwargs, instantiate=instantiate)
+        case(check, answer, "fail", id, mistake=mistake, kwargs=kwargs, instantiate=instantiate, hint=hint)
         return answer
     return register
 
@@ -102,37 +106,44 @@ def _(pixels):
     return (pixels.float() / 255 - 0.5) / 0.5
 
 
-@bad(C, "scale-uint8-overflow", "multiplies the uint8 tensor by 2 before converting: 128..255 wrap around at 256")
+@bad(C, "scale-uint8-overflow", "multiplies the uint8 tensor by 2 before converting: 128..255 wrap around at 256",
+     hint="wraps around at 256")
 def _(pixels):
     return (pixels * 2).float() / 255 - 1
 
 
-@bad(C, "scale-uint8-underflow", "subtracts 128 in uint8: pixels below 128 wrap around to large values")
+@bad(C, "scale-uint8-underflow", "subtracts 128 in uint8: pixels below 128 wrap around to large values",
+     hint="wraps around at 256")
 def _(pixels):
     return (pixels - 128).float() / 127.5
 
 
-@bad(C, "scale-unit-range", "scales to [0, 1], not [-1, 1], while the generator ends in tanh")
+@bad(C, "scale-unit-range", "scales to [0, 1], not [-1, 1], while the generator ends in tanh",
+     hint="this maps pixels to [0, 1]")
 def _(pixels):
     return pixels.float() / 255
 
 
-@bad(C, "scale-float64", "returns float64, not float32")
+@bad(C, "scale-float64", "returns float64, not float32",
+     hint="returned torch.float64; networks train in float32")
 def _(pixels):
     return pixels.double() / 127.5 - 1
 
 
-@bad(C, "scale-div-128", "divides by 128: 255 maps to 0.992, not 1")
+@bad(C, "scale-div-128", "divides by 128: 255 maps to 0.992, not 1",
+     hint="maps 255 to 0.992")
 def _(pixels):
     return pixels.float() / 128 - 1
 
 
-@bad(C, "scale-half-range", "centres but divides by 255: range [-0.5, 0.5]")
+@bad(C, "scale-half-range", "centres but divides by 255: range [-0.5, 0.5]",
+     hint="this maps pixels to [-0.5, 0.5]")
 def _(pixels):
     return (pixels.float() - 127.5) / 255
 
 
-@bad(C, "scale-forgot-return", "computes the result but forgets to return it (returns None)")
+@bad(C, "scale-forgot-return", "computes the result but forgets to return it (returns None)",
+     hint="did you forget `return`?")
 def _(pixels):
     scaled = pixels.float() / 127.5 - 1  # noqa: F841
 
@@ -172,37 +183,44 @@ def _(images):
     return torch.where(y > 1, torch.ones_like(y), y)
 
 
-@bad(C, "unit-no-clamp", "does not clamp: an overshooting generator gives values outside [0, 1]")
+@bad(C, "unit-no-clamp", "does not clamp: an overshooting generator gives values outside [0, 1]",
+     hint="must be clamped to [0, 1] after rescaling")
 def _(images):
     return (images + 1) / 2
 
 
-@bad(C, "unit-precedence", "operator precedence: x / 2 + 1 instead of (x + 1) / 2")
+@bad(C, "unit-precedence", "operator precedence: x / 2 + 1 instead of (x + 1) / 2",
+     hint="operator precedence")
 def _(images):
     return (images / 2 + 1).clamp(0, 1)
 
 
-@bad(C, "unit-sigmoid", "squashes with a sigmoid instead of undoing the linear scaling")
+@bad(C, "unit-sigmoid", "squashes with a sigmoid instead of undoing the linear scaling",
+     hint="a sigmoid squashes the values")
 def _(images):
     return torch.sigmoid(images)
 
 
-@bad(C, "unit-minmax", "min-max normalises each batch instead of applying (x + 1) / 2")
+@bad(C, "unit-minmax", "min-max normalises each batch instead of applying (x + 1) / 2",
+     hint="min-max normalisation")
 def _(images):
     return (images - images.min()) / (images.max() - images.min())
 
 
-@bad(C, "unit-inplace-input", "modifies the caller's images in place (add_/div_/clamp_ on the input)")
+@bad(C, "unit-inplace-input", "modifies the caller's images in place (add_/div_/clamp_ on the input)",
+     hint="leave the tensors they are given unchanged")
 def _(images):
     return images.add_(1).div_(2).clamp_(0, 1)
 
 
-@bad(C, "unit-uint8-255", "returns uint8 0..255 instead of floats in [0, 1]")
+@bad(C, "unit-uint8-255", "returns uint8 0..255 instead of floats in [0, 1]",
+     hint="no * 255 and no .to(torch.uint8)")
 def _(images):
     return ((images + 1) * 127.5).clamp(0, 255).to(torch.uint8)
 
 
-@bad(C, "unit-clamp-only", "only clamps to [0, 1], without shifting: every value below 0 becomes 0")
+@bad(C, "unit-clamp-only", "only clamps to [0, 1], without shifting: every value below 0 becomes 0",
+     hint="clamps to [0, 1] without rescaling")
 def _(images):
     return images.clamp(0, 1)
 
@@ -247,43 +265,51 @@ def _(logits_real, logits_fake):
     return (F.logsigmoid(logits_real).mean() + F.logsigmoid(-logits_fake).mean()).item()
 
 
-@bad(C, "value-log-sigmoid-naive", "torch.log(torch.sigmoid(t)): -inf for confident logits (+-100)")
+@bad(C, "value-log-sigmoid-naive", "torch.log(torch.sigmoid(t)): -inf for confident logits (+-100)",
+     hint="so log(1 - sigmoid(t))")
 def _(logits_real, logits_fake):
     return torch.log(torch.sigmoid(logits_real)).mean() + torch.log(1 - torch.sigmoid(logits_fake)).mean()
 
 
-@bad(C, "value-log1p-sigmoid", "log1p(-sigmoid(t)) is still -inf at t = 100 (sigmoid rounds to 1)")
+@bad(C, "value-log1p-sigmoid", "log1p(-sigmoid(t)) is still -inf at t = 100 (sigmoid rounds to 1)",
+     hint="torch.log1p(-torch.sigmoid(t)) too")
 def _(logits_real, logits_fake):
     return F.logsigmoid(logits_real).mean() + torch.log1p(-torch.sigmoid(logits_fake)).mean()
 
 
-@bad(C, "value-bce-on-sigmoid", "BCE on sigmoid outputs: log clamped at -100, wrong for confident logits (fake logit 20 gives -100)")
+@bad(C, "value-bce-on-sigmoid", "BCE on sigmoid outputs: log clamped at -100, wrong for confident logits (fake logit 20 gives -100)",
+     hint="clamps its log at -100")
 def _(logits_real, logits_fake):
     pr, pf = torch.sigmoid(logits_real), torch.sigmoid(logits_fake)
     return -(F.binary_cross_entropy(pr, torch.ones_like(pr)) + F.binary_cross_entropy(pf, torch.zeros_like(pf)))
 
 
-@bad(C, "value-sign-flipped", "returns the discriminator's loss (-V), not V")
+@bad(C, "value-sign-flipped", "returns the discriminator's loss (-V), not V",
+     hint="this is -V, the discriminator's *loss*")
 def _(logits_real, logits_fake):
     return F.softplus(-logits_real).mean() + F.softplus(logits_fake).mean()
 
 
-@bad(C, "value-averaged", "averages the two expectations instead of adding them")
+@bad(C, "value-averaged", "averages the two expectations instead of adding them",
+     hint="the two expectations are averaged")
 def _(logits_real, logits_fake):
     return (F.logsigmoid(logits_real).mean() + F.logsigmoid(-logits_fake).mean()) / 2
 
 
-@bad(C, "value-sum", "sums over the batch instead of averaging (not a Monte Carlo mean)")
+@bad(C, "value-sum", "sums over the batch instead of averaging (not a Monte Carlo mean)",
+     hint="this sums over the samples")
 def _(logits_real, logits_fake):
     return F.logsigmoid(logits_real).sum() + F.logsigmoid(-logits_fake).sum()
 
 
-@bad(C, "value-log-d-fake", "uses log D(G(z)) for the second term instead of log(1 - D(G(z)))")
+@bad(C, "value-log-d-fake", "uses log D(G(z)) for the second term instead of log(1 - D(G(z)))",
+     hint="log(1 - D(G(z))), not log D(G(z))")
 def _(logits_real, logits_fake):
     return F.logsigmoid(logits_real).mean() + F.logsigmoid(logits_fake).mean()
 
 
-@bad(C, "value-logits-as-probs", "treats the logits as probabilities: log(t) and log(1 - t), NaN for most logits")
+@bad(C, "value-logits-as-probs", "treats the logits as probabilities: log(t) and log(1 - t), NaN for most logits",
+     hint="the logits went into the log as if they were probabilities")
 def _(logits_real, logits_fake):
     return torch.log(logits_real).mean() + torch.log(1 - logits_fake).mean()
 
@@ -324,32 +350,38 @@ def _(p_data, p_g):
     return p_data.div(p_data.add(torch.as_tensor(p_g)))
 
 
-@bad(C, "dstar-flipped", "returns the probability of 'generated': p_g / (p_data + p_g)")
+@bad(C, "dstar-flipped", "returns the probability of 'generated': p_g / (p_data + p_g)",
+     hint="the probability that x is fake")
 def _(p_data, p_g):
     return p_g / (p_data + p_g)
 
 
-@bad(C, "dstar-likelihood-ratio", "returns the density ratio p_data / p_g, not a probability")
+@bad(C, "dstar-likelihood-ratio", "returns the density ratio p_data / p_g, not a probability",
+     hint="the density ratio p_data / p_g")
 def _(p_data, p_g):
     return p_data / p_g
 
 
-@bad(C, "dstar-always-half", "returns 1/2 everywhere (the value only at equilibrium)")
+@bad(C, "dstar-always-half", "returns 1/2 everywhere (the value only at equilibrium)",
+     hint="D* = 1/2 only where p_g = p_data")
 def _(p_data, p_g):
     return torch.full_like(torch.as_tensor(p_data), 0.5)
 
 
-@bad(C, "dstar-hard-decision", "returns the hard Bayes decision (p_data > p_g) instead of the probability")
+@bad(C, "dstar-hard-decision", "returns the hard Bayes decision (p_data > p_g) instead of the probability",
+     hint="the hard decision p_data > p_g")
 def _(p_data, p_g):
     return (torch.as_tensor(p_data) > torch.as_tensor(p_g)).to(torch.as_tensor(p_data).dtype)
 
 
-@bad(C, "dstar-over-mixture", "divides by the mixture m = (p_data + p_g) / 2: values up to 2")
+@bad(C, "dstar-over-mixture", "divides by the mixture m = (p_data + p_g) / 2: values up to 2",
+     hint="divides by the mixture m = (p_data + p_g) / 2")
 def _(p_data, p_g):
     return p_data / ((p_data + p_g) / 2)
 
 
-@bad(C, "dstar-sigmoid-difference", "sigmoid of the density difference instead of the density ratio")
+@bad(C, "dstar-sigmoid-difference", "sigmoid of the density difference instead of the density ratio",
+     hint="this is sigmoid(p_data - p_g)")
 def _(p_data, p_g):
     return torch.sigmoid(torch.as_tensor(p_data) - torch.as_tensor(p_g))
 
@@ -407,45 +439,52 @@ def _(p, q):
     return 0.5 * term_p.sum() + 0.5 * term_q.sum()
 
 
-@bad(C, "jsd-no-mask", "p log(p / m) without handling zeros: 0 * log 0 gives NaN")
+@bad(C, "jsd-no-mask", "p log(p / m) without handling zeros: 0 * log 0 gives NaN",
+     hint="not 0·log 0 = nan")
 def _(p, q):
     m = (p + q) / 2
     return 0.5 * (p * torch.log(p / m)).sum() + 0.5 * (q * torch.log(q / m)).sum()
 
 
-@bad(C, "jsd-kl-p-q", "returns KL(p || q): not symmetric, infinite where q = 0 < p")
+@bad(C, "jsd-kl-p-q", "returns KL(p || q): not symmetric, infinite where q = 0 < p",
+     hint="this is KL(p || q)")
 def _(p, q):
     keep = p > 0
     return (p[keep] * torch.log(p[keep] / q[keep])).sum()
 
 
-@bad(C, "jsd-bits", "uses log2: result in bits, not nats")
+@bad(C, "jsd-bits", "uses log2: result in bits, not nats",
+     hint="this is in bits")
 def _(p, q):
     m = (p + q) / 2
     return 0.5 * (torch.xlogy(p, p) - torch.xlogy(p, m)).sum() / math.log(2) \
         + 0.5 * (torch.xlogy(q, q) - torch.xlogy(q, m)).sum() / math.log(2)
 
 
-@bad(C, "jsd-missing-half", "KL(p||m) + KL(q||m) without the factor 1/2: up to 2 log 2")
+@bad(C, "jsd-missing-half", "KL(p||m) + KL(q||m) without the factor 1/2: up to 2 log 2",
+     hint="the ½ in front of each KL term is missing")
 def _(p, q):
     m = (p + q) / 2
     return (torch.xlogy(p, p) - torch.xlogy(p, m)).sum() + (torch.xlogy(q, q) - torch.xlogy(q, m)).sum()
 
 
-@bad(C, "jsd-symmetric-kl", "averages KL(p||q) and KL(q||p) instead of comparing each with the mixture")
+@bad(C, "jsd-symmetric-kl", "averages KL(p||q) and KL(q||p) instead of comparing each with the mixture",
+     hint="this averages KL(p || q) and KL(q || p)")
 def _(p, q):
     eps = 1e-12
     return 0.5 * (p * torch.log((p + eps) / (q + eps))).sum() + 0.5 * (q * torch.log((q + eps) / (p + eps))).sum()
 
 
-@bad(C, "jsd-distance-sqrt", "returns the Jensen-Shannon distance sqrt(JSD) (as scipy's jensenshannon), not the divergence")
+@bad(C, "jsd-distance-sqrt", "returns the Jensen-Shannon distance sqrt(JSD) (as scipy's jensenshannon), not the divergence",
+     hint="the Jensen-Shannon *distance*")
 def _(p, q):
     m = (p + q) / 2
     jsd = 0.5 * (torch.xlogy(p, p) - torch.xlogy(p, m)).sum() + 0.5 * (torch.xlogy(q, q) - torch.xlogy(q, m)).sum()
     return torch.sqrt(jsd)
 
 
-@bad(C, "jsd-kl-div-shared-zero", "F.kl_div(log m, p): NaN where p and q are both 0 (0 * log 0 in the input)")
+@bad(C, "jsd-kl-div-shared-zero", "F.kl_div(log m, p): NaN where p and q are both 0 (0 * log 0 in the input)",
+     hint="even where m = 0")
 def _(p, q):
     m = (p + q) / 2
     return 0.5 * F.kl_div(m.log(), p, reduction="sum") + 0.5 * F.kl_div(m.log(), q, reduction="sum")
@@ -501,51 +540,60 @@ def _(logits_real, logits_fake):
     return per_real.mean() + per_fake.mean()
 
 
-@bad(C, "dloss-flipped-labels", "labels flipped: real -> 0, fake -> 1")
+@bad(C, "dloss-flipped-labels", "labels flipped: real -> 0, fake -> 1",
+     hint="the labels are flipped")
 def _(logits_real, logits_fake):
     return (F.binary_cross_entropy_with_logits(logits_real, torch.zeros_like(logits_real))
             + F.binary_cross_entropy_with_logits(logits_fake, torch.ones_like(logits_fake)))
 
 
-@bad(C, "dloss-averaged", "averages the two terms instead of adding them (the loss is -V, a sum)")
+@bad(C, "dloss-averaged", "averages the two terms instead of adding them (the loss is -V, a sum)",
+     hint="this averages the two terms")
 def _(logits_real, logits_fake):
     return 0.5 * (F.softplus(-logits_real).mean() + F.softplus(logits_fake).mean())
 
 
-@bad(C, "dloss-real-minus-fake", "real - fake on raw scores: pushes real scores down, unbounded")
+@bad(C, "dloss-real-minus-fake", "real - fake on raw scores: pushes real scores down, unbounded",
+     hint="the loss is `real - fake` on raw scores")
 def _(logits_real, logits_fake):
     return logits_real.mean() - logits_fake.mean()
 
 
-@bad(C, "dloss-bce-on-sigmoid", "BCE applied to sigmoid outputs: unstable/clamped for large logits")
+@bad(C, "dloss-bce-on-sigmoid", "BCE applied to sigmoid outputs: unstable/clamped for large logits",
+     hint="clamps its log at -100")
 def _(logits_real, logits_fake):
     d_real, d_fake = torch.sigmoid(logits_real), torch.sigmoid(logits_fake)
     return F.binary_cross_entropy(d_real, torch.ones_like(d_real)) + F.binary_cross_entropy(d_fake, torch.zeros_like(d_fake))
 
 
-@bad(C, "dloss-log-sigmoid-naive", "-log(sigmoid) written out: inf/NaN for confident logits")
+@bad(C, "dloss-log-sigmoid-naive", "-log(sigmoid) written out: inf/NaN for confident logits",
+     hint="so log(1 - sigmoid(t))")
 def _(logits_real, logits_fake):
     return -torch.log(torch.sigmoid(logits_real)).mean() - torch.log(1 - torch.sigmoid(logits_fake)).mean()
 
 
-@bad(C, "dloss-double-sigmoid", "double sigmoid: sigmoid applied before binary_cross_entropy_with_logits")
+@bad(C, "dloss-double-sigmoid", "double sigmoid: sigmoid applied before binary_cross_entropy_with_logits",
+     hint="sigmoid was applied before a loss that expects logits")
 def _(logits_real, logits_fake):
     return (F.binary_cross_entropy_with_logits(torch.sigmoid(logits_real), torch.ones_like(logits_real))
             + F.binary_cross_entropy_with_logits(torch.sigmoid(logits_fake), torch.zeros_like(logits_fake)))
 
 
-@bad(C, "dloss-sum-reduction", "sum over the batch instead of the mean")
+@bad(C, "dloss-sum-reduction", "sum over the batch instead of the mean",
+     hint="this sums over the batch")
 def _(logits_real, logits_fake):
     return (F.binary_cross_entropy_with_logits(logits_real, torch.ones_like(logits_real), reduction="sum")
             + F.binary_cross_entropy_with_logits(logits_fake, torch.zeros_like(logits_fake), reduction="sum"))
 
 
-@bad(C, "dloss-returns-value", "returns V itself, which the discriminator maximises, not its negative")
+@bad(C, "dloss-returns-value", "returns V itself, which the discriminator maximises, not its negative",
+     hint="this is V(D, G), which the discriminator maximises")
 def _(logits_real, logits_fake):
     return F.logsigmoid(logits_real).mean() + F.logsigmoid(-logits_fake).mean()
 
 
-@bad(C, "dloss-concatenated", "one BCE over the concatenated batch: the mean of the two terms, wrong weights when sizes differ")
+@bad(C, "dloss-concatenated", "one BCE over the concatenated batch: the mean of the two terms, wrong weights when sizes differ",
+     hint="one mean over the concatenated batch")
 def _(logits_real, logits_fake):
     logits = torch.cat([logits_real.flatten(), logits_fake.flatten()])
     labels = torch.cat([torch.ones(logits_real.numel()), torch.zeros(logits_fake.numel())]).to(logits)
@@ -589,43 +637,51 @@ def _(logits_fake):
     return torch.logaddexp(torch.zeros_like(logits_fake), -logits_fake).mean()
 
 
-@bad(C, "gloss-label-0", "generator loss against label 0: trains G to make D reject its samples")
+@bad(C, "gloss-label-0", "generator loss against label 0: trains G to make D reject its samples",
+     hint="scored against label 0")
 def _(logits_fake):
     return F.binary_cross_entropy_with_logits(logits_fake, torch.zeros_like(logits_fake))
 
 
-@bad(C, "gloss-mean-d-of-g", "L_G = E[D(G(z))]: minimising it drives samples away from the data")
+@bad(C, "gloss-mean-d-of-g", "L_G = E[D(G(z))]: minimising it drives samples away from the data",
+     hint="`L_G = E[D(G(z))]`")
 def _(logits_fake):
     return torch.sigmoid(logits_fake).mean()
 
 
-@bad(C, "gloss-saturating-instead", "returns the saturating loss mean log(1 - D(G(z))) instead of the non-saturating one")
+@bad(C, "gloss-saturating-instead", "returns the saturating loss mean log(1 - D(G(z))) instead of the non-saturating one",
+     hint="this is the saturating loss")
 def _(logits_fake):
     return -F.softplus(logits_fake).mean()
 
 
-@bad(C, "gloss-log-sigmoid-naive", "-log(sigmoid(t)): inf and NaN gradients when D rejects confidently")
+@bad(C, "gloss-log-sigmoid-naive", "-log(sigmoid(t)): inf and NaN gradients when D rejects confidently",
+     hint="log(sigmoid(t)) underflows")
 def _(logits_fake):
     return -torch.log(torch.sigmoid(logits_fake)).mean()
 
 
-@bad(C, "gloss-bce-on-sigmoid", "BCE on sigmoid outputs: clamped at 100, zero gradient for confident rejections")
+@bad(C, "gloss-bce-on-sigmoid", "BCE on sigmoid outputs: clamped at 100, zero gradient for confident rejections",
+     hint="clamps its log at -100")
 def _(logits_fake):
     d = torch.sigmoid(logits_fake)
     return F.binary_cross_entropy(d, torch.ones_like(d))
 
 
-@bad(C, "gloss-minus-logits", "-mean(logit) (the hinge/WGAN generator loss), not the non-saturating BCE")
+@bad(C, "gloss-minus-logits", "-mean(logit) (the hinge/WGAN generator loss), not the non-saturating BCE",
+     hint="this is -mean logit")
 def _(logits_fake):
     return -logits_fake.mean()
 
 
-@bad(C, "gloss-sum", "sum over the batch instead of the mean")
+@bad(C, "gloss-sum", "sum over the batch instead of the mean",
+     hint="this sums over the batch")
 def _(logits_fake):
     return F.softplus(-logits_fake).sum()
 
 
-@bad(C, "gloss-log1p-exp-overflow", "softplus written as log1p(exp(-t)): exp overflows to inf at t = -100")
+@bad(C, "gloss-log1p-exp-overflow", "softplus written as log1p(exp(-t)): exp overflows to inf at t = -100",
+     hint="exp overflows")
 def _(logits_fake):
     return torch.log1p(torch.exp(-logits_fake)).mean()
 
@@ -663,37 +719,44 @@ def _(logits_fake):
     return -softplus(logits_fake).mean()
 
 
-@bad(C, "satloss-log-one-minus-sigmoid", "torch.log(1 - sigmoid(t)): -inf when D(G(z)) rounds to 1", kwargs=SAT)
+@bad(C, "satloss-log-one-minus-sigmoid", "torch.log(1 - sigmoid(t)): -inf when D(G(z)) rounds to 1", kwargs=SAT,
+     hint="so log(1 - sigmoid(t))")
 def _(logits_fake):
     return torch.log(1 - torch.sigmoid(logits_fake)).mean()
 
 
-@bad(C, "satloss-log1p-sigmoid", "log1p(-sigmoid(t)) is still -inf at t = 100", kwargs=SAT)
+@bad(C, "satloss-log1p-sigmoid", "log1p(-sigmoid(t)) is still -inf at t = 100", kwargs=SAT,
+     hint="torch.log1p(-torch.sigmoid(t)) too")
 def _(logits_fake):
     return torch.log1p(-torch.sigmoid(logits_fake)).mean()
 
 
-@bad(C, "satloss-non-saturating-instead", "returns the non-saturating loss, not the minimax game's own", kwargs=SAT)
+@bad(C, "satloss-non-saturating-instead", "returns the non-saturating loss, not the minimax game's own", kwargs=SAT,
+     hint="this is the non-saturating loss")
 def _(logits_fake):
     return F.binary_cross_entropy_with_logits(logits_fake, torch.ones_like(logits_fake))
 
 
-@bad(C, "satloss-sign", "sign flipped: minimising -log(1 - D(G(z))) makes G help D", kwargs=SAT)
+@bad(C, "satloss-sign", "sign flipped: minimising -log(1 - D(G(z))) makes G help D", kwargs=SAT,
+     hint="the sign is flipped")
 def _(logits_fake):
     return F.softplus(logits_fake).mean()
 
 
-@bad(C, "satloss-log-d", "minimises log D(G(z)): pushes the samples away from the data", kwargs=SAT)
+@bad(C, "satloss-log-d", "minimises log D(G(z)): pushes the samples away from the data", kwargs=SAT,
+     hint="this is mean log D(G(z))")
 def _(logits_fake):
     return F.logsigmoid(logits_fake).mean()
 
 
-@bad(C, "satloss-sum", "sum over the batch instead of the mean", kwargs=SAT)
+@bad(C, "satloss-sum", "sum over the batch instead of the mean", kwargs=SAT,
+     hint="this sums over the batch")
 def _(logits_fake):
     return -F.softplus(logits_fake).sum()
 
 
-@bad(C, "satloss-bce-on-sigmoid", "minus BCE on sigmoid outputs: clamped at -100, wrong for confident logits", kwargs=SAT)
+@bad(C, "satloss-bce-on-sigmoid", "minus BCE on sigmoid outputs: clamped at -100, wrong for confident logits", kwargs=SAT,
+     hint="clamps its log at -100")
 def _(logits_fake):
     d = torch.sigmoid(logits_fake)
     return -F.binary_cross_entropy(d, torch.zeros_like(d))
@@ -806,24 +869,29 @@ def _mlp_gen(act=lambda: nn.LeakyReLU(0.2), widths=(256, 512), out=nn.Tanh, resh
     return Gen
 
 
-case(C, _mlp_gen(act=nn.ReLU), "fail", "mlpgen-relu", "ReLU instead of LeakyReLU(0.2)", instantiate=True)
+case(C, _mlp_gen(act=nn.ReLU), "fail", "mlpgen-relu", "ReLU instead of LeakyReLU(0.2)", instantiate=True,
+     hint="use nn.LeakyReLU(0.2)")
 case(C, _mlp_gen(act=nn.LeakyReLU), "fail", "mlpgen-leaky-default-slope",
-     "nn.LeakyReLU() with its default slope 0.01 instead of 0.2", instantiate=True)
-case(C, _mlp_gen(out=None), "fail", "mlpgen-no-tanh", "no tanh at the output: unbounded images", instantiate=True)
+     "nn.LeakyReLU() with its default slope 0.01 instead of 0.2", instantiate=True,
+     hint="pass the slope")
+case(C, _mlp_gen(out=None), "fail", "mlpgen-no-tanh", "no tanh at the output: unbounded images", instantiate=True,
+     hint="end the generator with nn.Tanh()")
 case(C, _mlp_gen(out=nn.Sigmoid), "fail", "mlpgen-sigmoid-output", "sigmoid output: images in [0, 1], data in [-1, 1]",
-     instantiate=True)
+     instantiate=True, hint="replace the final sigmoid with nn.Tanh()")
 case(C, _mlp_gen(widths=(512, 256)), "fail", "mlpgen-widths-swapped", "hidden widths 512 then 256 (the discriminator's order)",
-     instantiate=True)
+     instantiate=True, hint="your Linear layers go 64 -> 512 -> 256 -> 784")
 case(C, _mlp_gen(reshape=False), "fail", "mlpgen-flat-output", "returns (B, 784), not reshaped to (B, 1, 28, 28)",
-     instantiate=True)
+     instantiate=True, hint="reshape the last layer's output")
 case(C, _mlp_gen(bn=True), "fail", "mlpgen-extra-batchnorm", "adds BatchNorm1d layers the spec does not have",
-     instantiate=True)
-case(C, _mlp_gen(batch=128), "fail", "mlpgen-hardcoded-batch", "reshape hard-codes the batch size 128", instantiate=True)
+     instantiate=True, hint="BatchNorm layers the spec does not have")
+case(C, _mlp_gen(batch=128), "fail", "mlpgen-hardcoded-batch", "reshape hard-codes the batch size 128", instantiate=True,
+     hint="a batch size written into the code")
 case(C, _mlp_gen(latent_in=100), "fail", "mlpgen-latent-100", "first layer takes 100 inputs (DCGAN habit), not latent_dim = 64",
-     instantiate=True)
+     instantiate=True, hint="the first Linear layer takes 100 inputs")
 
 
-@bad(C, "mlpgen-forward-no-channel", "forward reshapes to (B, 28, 28), dropping the channel dimension", instantiate=True)
+@bad(C, "mlpgen-forward-no-channel", "forward reshapes to (B, 28, 28), dropping the channel dimension", instantiate=True,
+     hint="the channel dimension is missing")
 class _(MLPGenSequential):
     def forward(self, z):
         return self.net(z).view(-1, 28, 28)
@@ -916,23 +984,25 @@ def _mlp_disc(act=lambda: nn.LeakyReLU(0.2), widths=(512, 256), out_features=1, 
 
 
 case(C, _mlp_disc(sigmoid=True), "fail", "mlpdisc-sigmoid", "sigmoid at the end: returns probabilities, not raw logits",
-     instantiate=True)
-case(C, _mlp_disc(act=nn.ReLU), "fail", "mlpdisc-relu", "ReLU instead of LeakyReLU(0.2)", instantiate=True)
+     instantiate=True, hint="return raw logits (no sigmoid)")
+case(C, _mlp_disc(act=nn.ReLU), "fail", "mlpdisc-relu", "ReLU instead of LeakyReLU(0.2)", instantiate=True,
+     hint="use nn.LeakyReLU(0.2)")
 case(C, _mlp_disc(act=nn.LeakyReLU), "fail", "mlpdisc-leaky-default-slope", "LeakyReLU with the default slope 0.01",
-     instantiate=True)
+     instantiate=True, hint="pass the slope")
 case(C, _mlp_disc(widths=(256, 512)), "fail", "mlpdisc-widths-mirrored", "hidden widths 256 then 512 (the generator's order)",
-     instantiate=True)
+     instantiate=True, hint="your Linear layers go 784 -> 256 -> 512 -> 1")
 case(C, _mlp_disc(out_features=2), "fail", "mlpdisc-two-logits", "two output logits (a softmax classifier head), not one",
-     instantiate=True)
+     instantiate=True, hint="a Linear layer with 1 output")
 case(C, _mlp_disc(flatten="all"), "fail", "mlpdisc-flatten-batch-too", "x.view(-1) flattens the batch dimension too",
-     instantiate=True)
-case(C, _mlp_disc(flatten=128), "fail", "mlpdisc-hardcoded-batch", "x.view(128, -1): hard-coded batch size", instantiate=True)
+     instantiate=True, hint="the whole batch was flattened into one row")
+case(C, _mlp_disc(flatten=128), "fail", "mlpdisc-hardcoded-batch", "x.view(128, -1): hard-coded batch size", instantiate=True,
+     hint="a batch size written into the code")
 case(C, _mlp_disc(act=None), "fail", "mlpdisc-no-activations", "no activations between the Linear layers: a linear model",
-     instantiate=True)
+     instantiate=True, hint="the spec puts nn.LeakyReLU(0.2) after each hidden layer")
 
 
 @bad(C, "mlpdisc-forward-no-flatten", "forward never flattens the image: the first Linear is applied to the last axis (28 values)",
-     instantiate=True)
+     instantiate=True, hint="without being flattened")
 class _(nn.Module):
     def __init__(self):
         super().__init__()
@@ -1040,7 +1110,8 @@ def _(generator, discriminator, opt_g, opt_d, x_real, z):
     return loss_d.item(), loss_g.item()
 
 
-@bad(C, "step-no-detach-retain-graph", "no detach (retain_graph=True to silence the error): G's update includes the D loss's gradient")
+@bad(C, "step-no-detach-retain-graph", "no detach (retain_graph=True to silence the error): G's update includes the D loss's gradient",
+     hint="a missing detach")
 def _(generator, discriminator, opt_g, opt_d, x_real, z):
     opt_d.zero_grad()
     opt_g.zero_grad()
@@ -1054,7 +1125,8 @@ def _(generator, discriminator, opt_g, opt_d, x_real, z):
     return loss_d.item(), loss_g.item()
 
 
-@bad(C, "step-simultaneous", "simultaneous update: G's loss computed through the discriminator before its update")
+@bad(C, "step-simultaneous", "simultaneous update: G's loss computed through the discriminator before its update",
+     hint="update the discriminator first")
 def _(generator, discriminator, opt_g, opt_d, x_real, z):
     fake = generator(z)
     loss_d = _d_loss(discriminator(x_real), discriminator(fake.detach()))
@@ -1068,7 +1140,8 @@ def _(generator, discriminator, opt_g, opt_d, x_real, z):
     return loss_d.item(), loss_g.item()
 
 
-@bad(C, "step-g-label-0", "generator trained against label 0")
+@bad(C, "step-g-label-0", "generator trained against label 0",
+     hint="trained towards label 0")
 def _(generator, discriminator, opt_g, opt_d, x_real, z):
     fake = generator(z)
     loss_d = _d_loss(discriminator(x_real), discriminator(fake.detach()))
@@ -1083,7 +1156,8 @@ def _(generator, discriminator, opt_g, opt_d, x_real, z):
     return loss_d.item(), loss_g.item()
 
 
-@bad(C, "step-saturating-g", "uses the saturating generator loss, not the non-saturating one")
+@bad(C, "step-saturating-g", "uses the saturating generator loss, not the non-saturating one",
+     hint="this is the saturating loss")
 def _(generator, discriminator, opt_g, opt_d, x_real, z):
     fake = generator(z)
     loss_d = _d_loss(discriminator(x_real), discriminator(fake.detach()))
@@ -1097,7 +1171,8 @@ def _(generator, discriminator, opt_g, opt_d, x_real, z):
     return loss_d.item(), loss_g.item()
 
 
-@bad(C, "step-no-zero-grad", "never zeroes gradients: they accumulate across steps (and G's backward leaves grads in D)")
+@bad(C, "step-no-zero-grad", "never zeroes gradients: they accumulate across steps (and G's backward leaves grads in D)",
+     hint="zero_grad() before each backward()")
 def _(generator, discriminator, opt_g, opt_d, x_real, z):
     fake = generator(z)
     loss_d = _d_loss(discriminator(x_real), discriminator(fake.detach()))
@@ -1109,7 +1184,8 @@ def _(generator, discriminator, opt_g, opt_d, x_real, z):
     return loss_d.item(), loss_g.item()
 
 
-@bad(C, "step-zero-grad-before-step", "zero_grad() between backward() and step(): the optimizers step with no gradient")
+@bad(C, "step-zero-grad-before-step", "zero_grad() between backward() and step(): the optimizers step with no gradient",
+     hint="the order is zero_grad(), backward(), step()")
 def _(generator, discriminator, opt_g, opt_d, x_real, z):
     fake = generator(z)
     loss_d = _d_loss(discriminator(x_real), discriminator(fake.detach()))
@@ -1123,7 +1199,8 @@ def _(generator, discriminator, opt_g, opt_d, x_real, z):
     return loss_d.item(), loss_g.item()
 
 
-@bad(C, "step-d-labels-flipped", "discriminator trained with flipped labels (real 0, fake 1)")
+@bad(C, "step-d-labels-flipped", "discriminator trained with flipped labels (real 0, fake 1)",
+     hint="trained with the labels flipped")
 def _(generator, discriminator, opt_g, opt_d, x_real, z):
     fake = generator(z)
     loss_d = _d_loss(discriminator(fake.detach()), discriminator(x_real))
@@ -1137,7 +1214,8 @@ def _(generator, discriminator, opt_g, opt_d, x_real, z):
     return loss_d.item(), loss_g.item()
 
 
-@bad(C, "step-wrong-optimizer", "typo: steps opt_d after the generator's backward, so G never moves and D gets G's gradient")
+@bad(C, "step-wrong-optimizer", "typo: steps opt_d after the generator's backward, so G never moves and D gets G's gradient",
+     hint="opt_g.step() 0 times")
 def _(generator, discriminator, opt_g, opt_d, x_real, z):
     fake = generator(z)
     loss_d = _d_loss(discriminator(x_real), discriminator(fake.detach()))
@@ -1151,7 +1229,8 @@ def _(generator, discriminator, opt_g, opt_d, x_real, z):
     return loss_d.item(), loss_g.item()
 
 
-@bad(C, "step-g-on-detached-fake", "G's loss computed on the detached fakes: no gradient reaches the generator")
+@bad(C, "step-g-on-detached-fake", "G's loss computed on the detached fakes: no gradient reaches the generator",
+     hint="G(z).detach() is for the discriminator's loss only")
 def _(generator, discriminator, opt_g, opt_d, x_real, z):
     fake = generator(z).detach()
     loss_d = _d_loss(discriminator(x_real), discriminator(fake))
@@ -1165,7 +1244,8 @@ def _(generator, discriminator, opt_g, opt_d, x_real, z):
     return loss_d.item(), loss_g.item()
 
 
-@bad(C, "step-no-return", "does both updates but forgets to return (loss_d, loss_g)")
+@bad(C, "step-no-return", "does both updates but forgets to return (loss_d, loss_g)",
+     hint="did you forget `return`?")
 def _(generator, discriminator, opt_g, opt_d, x_real, z):
     fake = generator(z)
     loss_d = _d_loss(discriminator(x_real), discriminator(fake.detach()))
@@ -1244,20 +1324,23 @@ def _(generator, n):
     return out
 
 
-@bad(C, "sample-train-mode", "samples in training mode: BatchNorm uses batch statistics and updates its running averages")
+@bad(C, "sample-train-mode", "samples in training mode: BatchNorm uses batch statistics and updates its running averages",
+     hint="call generator.eval() before sampling")
 def _(generator, n):
     with torch.no_grad():
         return generator(torch.randn(n, generator.latent_dim, device=_device_of(generator)))
 
 
-@bad(C, "sample-left-in-eval", "switches to eval() and never switches back to training mode")
+@bad(C, "sample-left-in-eval", "switches to eval() and never switches back to training mode",
+     hint="put it back with generator.train()")
 def _(generator, n):
     generator.eval()
     with torch.no_grad():
         return generator(torch.randn(n, generator.latent_dim, device=_device_of(generator)))
 
 
-@bad(C, "sample-with-grad", "no no_grad/detach: the samples carry an autograd graph into the generator")
+@bad(C, "sample-with-grad", "no no_grad/detach: the samples carry an autograd graph into the generator",
+     hint="sample under torch.no_grad()")
 def _(generator, n):
     was = generator.training
     generator.eval()
@@ -1266,7 +1349,8 @@ def _(generator, n):
     return images
 
 
-@bad(C, "sample-eval-too-late", "calls eval() after the forward pass: BatchNorm statistics already updated")
+@bad(C, "sample-eval-too-late", "calls eval() after the forward pass: BatchNorm statistics already updated",
+     hint="call generator.eval() before sampling")
 def _(generator, n):
     with torch.no_grad():
         images = generator(torch.randn(n, generator.latent_dim, device=_device_of(generator)))
@@ -1275,7 +1359,8 @@ def _(generator, n):
     return images
 
 
-@bad(C, "sample-hardcoded-latent-64", "noise size hard-coded to 64 instead of generator.latent_dim")
+@bad(C, "sample-hardcoded-latent-64", "noise size hard-coded to 64 instead of generator.latent_dim",
+     hint="generator.latent_dim = 8")
 def _(generator, n):
     was = generator.training
     generator.eval()
@@ -1285,7 +1370,8 @@ def _(generator, n):
     return images
 
 
-@bad(C, "sample-uniform-noise", "uniform noise torch.rand instead of the Gaussian prior the generator was trained on")
+@bad(C, "sample-uniform-noise", "uniform noise torch.rand instead of the Gaussian prior the generator was trained on",
+     hint="draw z with torch.randn")
 def _(generator, n):
     was = generator.training
     generator.eval()
@@ -1295,7 +1381,8 @@ def _(generator, n):
     return images
 
 
-@bad(C, "sample-reseeds", "torch.manual_seed(0) inside: the same 'new' samples on every call (and the global RNG reset)")
+@bad(C, "sample-reseeds", "torch.manual_seed(0) inside: the same 'new' samples on every call (and the global RNG reset)",
+     hint="torch.manual_seed inside the function")
 def _(generator, n):
     torch.manual_seed(0)
     was = generator.training
@@ -1349,46 +1436,53 @@ def _(judge, images):
     return counts / counts.sum()
 
 
-@bad(C, "hist-mean-softmax", "averages the softmax probabilities instead of counting classified images")
+@bad(C, "hist-mean-softmax", "averages the softmax probabilities instead of counting classified images",
+     hint="this averages the judge's probabilities")
 def _(judge, images):
     with torch.no_grad():
         return torch.softmax(judge(images), dim=1).mean(0)
 
 
-@bad(C, "hist-counts", "returns counts, not shares (forgets to divide by the number of images)")
+@bad(C, "hist-counts", "returns counts, not shares (forgets to divide by the number of images)",
+     hint="these are counts")
 def _(judge, images):
     with torch.no_grad():
         return torch.bincount(judge(images).argmax(1), minlength=10).float()
 
 
-@bad(C, "hist-no-minlength", "bincount without minlength=10: fewer than 10 numbers when the top digits are missing")
+@bad(C, "hist-no-minlength", "bincount without minlength=10: fewer than 10 numbers when the top digits are missing",
+     hint="minlength=10")
 def _(judge, images):
     with torch.no_grad():
         pred = judge(images).argmax(1)
     return torch.bincount(pred).float() / len(pred)
 
 
-@bad(C, "hist-argmax-dim0", "argmax over the batch dimension (dim=0) instead of the classes")
+@bad(C, "hist-argmax-dim0", "argmax over the batch dimension (dim=0) instead of the classes",
+     hint="the argmax ran over dimension 0")
 def _(judge, images):
     with torch.no_grad():
         pred = judge(images).argmax(0)
     return torch.bincount(pred, minlength=10)[:10].float() / len(images)
 
 
-@bad(C, "hist-sigmoid-threshold", "multi-label reading: share of images whose sigmoid(logit) > 0.5 for each digit")
+@bad(C, "hist-sigmoid-threshold", "multi-label reading: share of images whose sigmoid(logit) > 0.5 for each digit",
+     hint="whose sigmoid passes 0.5")
 def _(judge, images):
     with torch.no_grad():
         return (torch.sigmoid(judge(images)) > 0.5).float().mean(0)
 
 
-@bad(C, "hist-python-list", "returns a Python list, not a tensor")
+@bad(C, "hist-python-list", "returns a Python list, not a tensor",
+     hint="returned a list of 10 items")
 def _(judge, images):
     with torch.no_grad():
         pred = judge(images).argmax(1).tolist()
     return [pred.count(d) / len(pred) for d in range(10)]
 
 
-@bad(C, "hist-percent", "shares as percentages (x 100), not fractions")
+@bad(C, "hist-percent", "shares as percentages (x 100), not fractions",
+     hint="these are percentages")
 def _(judge, images):
     with torch.no_grad():
         pred = judge(images).argmax(1)
@@ -1430,32 +1524,38 @@ def _(size, kernel, stride, padding):
     return int((size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1)
 
 
-@bad(C, "convt-conv-formula", "the ordinary convolution's formula (size + 2p - k) // s + 1")
+@bad(C, "convt-conv-formula", "the ordinary convolution's formula (size + 2p - k) // s + 1",
+     hint="an ordinary convolution's formula")
 def _(size, kernel, stride, padding):
     return (size + 2 * padding - kernel) // stride + 1
 
 
-@bad(C, "convt-missing-minus-one", "size * stride instead of (size - 1) * stride")
+@bad(C, "convt-missing-minus-one", "size * stride instead of (size - 1) * stride",
+     hint="counts one stride too many")
 def _(size, kernel, stride, padding):
     return size * stride - 2 * padding + kernel
 
 
-@bad(C, "convt-padding-once", "subtracts the padding once, not on both sides")
+@bad(C, "convt-padding-once", "subtracts the padding once, not on both sides",
+     hint="the padding is subtracted once")
 def _(size, kernel, stride, padding):
     return (size - 1) * stride - padding + kernel
 
 
-@bad(C, "convt-padding-sign", "adds the padding (2p) instead of subtracting it")
+@bad(C, "convt-padding-sign", "adds the padding (2p) instead of subtracting it",
+     hint="the padding is added")
 def _(size, kernel, stride, padding):
     return (size - 1) * stride + 2 * padding + kernel
 
 
-@bad(C, "convt-off-by-one", "(size - 1) * stride - 2p + k - 1: off by one")
+@bad(C, "convt-off-by-one", "(size - 1) * stride - 2p + k - 1: off by one",
+     hint="not + kernel - 1")
 def _(size, kernel, stride, padding):
     return (size - 1) * stride - 2 * padding + kernel - 1
 
 
-@bad(C, "convt-just-scale", "size * stride: right only for kernel 4, stride 2, padding 1")
+@bad(C, "convt-just-scale", "size * stride: right only for kernel 4, stride 2, padding 1",
+     hint="ignores the kernel's overhang")
 def _(size, kernel, stride, padding):
     return size * stride
 
@@ -1559,25 +1659,31 @@ def _dcgen(act=lambda: nn.ReLU(True), bias=False, bn=True, out=nn.Tanh, reshape=
 
 
 case(C, _dcgen(reshape=False), "fail", "dcgen-no-reshape", "forgets to reshape z to (B, 100, 1, 1) before the first ConvT",
-     kwargs=DC, instantiate=True)
+     kwargs=DC, instantiate=True,
+     hint="reshape it to (B, latent_dim, 1, 1)")
 case(C, _dcgen(bias=True), "fail", "dcgen-bias-everywhere", "bias in the hidden transposed convolutions (spec: no bias)",
-     kwargs=DC, instantiate=True)
+     kwargs=DC, instantiate=True,
+     hint="the hidden transposed convolutions have bias=True")
 case(C, _dcgen(act=lambda: nn.LeakyReLU(0.2)), "fail", "dcgen-leakyrelu", "LeakyReLU(0.2) in the generator instead of ReLU",
-     kwargs=DC, instantiate=True)
-case(C, _dcgen(out=nn.Sigmoid), "fail", "dcgen-sigmoid-output", "sigmoid output instead of tanh", kwargs=DC, instantiate=True)
+     kwargs=DC, instantiate=True,
+     hint="use nn.ReLU()")
+case(C, _dcgen(out=nn.Sigmoid), "fail", "dcgen-sigmoid-output", "sigmoid output instead of tanh", kwargs=DC, instantiate=True,
+     hint="replace the final sigmoid with nn.Tanh()")
 case(C, _dcgen(k2=(4, 2, 0)), "fail", "dcgen-padding-0", "padding 0 in the doubling layers: 7 -> 16 -> 34, not 14 -> 28",
-     kwargs=DC, instantiate=True)
+     kwargs=DC, instantiate=True,
+     hint="kernel, stride and padding set its output size")
 case(C, _dcgen(bn_out=True), "fail", "dcgen-bn-on-output", "BatchNorm on the output layer (before tanh)", kwargs=DC,
-     instantiate=True)
-case(C, _dcgen(bn=False), "fail", "dcgen-no-batchnorm", "no BatchNorm layers", kwargs=DC, instantiate=True)
+     instantiate=True, hint="BatchNorm layers the spec does not have")
+case(C, _dcgen(bn=False), "fail", "dcgen-no-batchnorm", "no BatchNorm layers", kwargs=DC, instantiate=True,
+     hint="the spec puts a BatchNorm (nn.BatchNorm2d) between")
 case(C, _dcgen(bn_after_act=True), "fail", "dcgen-bn-after-relu", "BatchNorm after ReLU instead of before it", kwargs=DC,
-     instantiate=True)
+     instantiate=True, hint="transposed convolution -> BatchNorm -> ReLU")
 case(C, _dcgen(batch=128), "fail", "dcgen-hardcoded-batch", "z.view(128, 100, 1, 1): hard-coded batch size", kwargs=DC,
-     instantiate=True)
+     instantiate=True, hint="a batch size written into the code")
 
 
 @bad(C, "dcgen-forward-skips-tanh", "tanh defined in __init__ but never called in forward: unbounded output", kwargs=DC,
-     instantiate=True)
+     instantiate=True, hint="forward never applies it")
 class _(nn.Module):
     def __init__(self, latent_dim=100):
         super().__init__()
@@ -1668,7 +1774,8 @@ def _(module):
     module.apply(init)
 
 
-@bad(C, "init-pytorch-tutorial", "PyTorch DCGAN tutorial's weights_init: Linear layers ignored, conv biases left at their default")
+@bad(C, "init-pytorch-tutorial", "PyTorch DCGAN tutorial's weights_init: Linear layers ignored, conv biases left at their default",
+     hint="every layer type needs its initialisation")
 def _(module):
     def weights_init(m):
         classname = m.__class__.__name__
@@ -1680,7 +1787,8 @@ def _(module):
     module.apply(weights_init)
 
 
-@bad(C, "init-bn-mean-0", "BatchNorm weights from N(0, 0.02) instead of N(1, 0.02)")
+@bad(C, "init-bn-mean-0", "BatchNorm weights from N(0, 0.02) instead of N(1, 0.02)",
+     hint="N(1, 0.02), not N(0, 0.02)")
 def _(module):
     for m in module.modules():
         if isinstance(m, (_CONV, nn.Linear, _BN)):
@@ -1689,7 +1797,8 @@ def _(module):
                 nn.init.zeros_(m.bias)
 
 
-@bad(C, "init-bn-constant-1", "BatchNorm weights set to exactly 1 instead of drawn from N(1, 0.02)")
+@bad(C, "init-bn-constant-1", "BatchNorm weights set to exactly 1 instead of drawn from N(1, 0.02)",
+     hint="a constant (fill_, ones_, constant_)")
 def _(module):
     for m in module.modules():
         if isinstance(m, (_CONV, nn.Linear)):
@@ -1701,7 +1810,8 @@ def _(module):
             nn.init.zeros_(m.bias)
 
 
-@bad(C, "init-std-0.2", "standard deviation 0.2 instead of 0.02")
+@bad(C, "init-std-0.2", "standard deviation 0.2 instead of 0.02",
+     hint="standard deviation 0.200; DCGAN uses 0.02")
 def _(module):
     for m in module.modules():
         if isinstance(m, (_CONV, nn.Linear)):
@@ -1713,7 +1823,8 @@ def _(module):
             nn.init.zeros_(m.bias)
 
 
-@bad(C, "init-variance-0.02", "reads 0.02 as a variance: std sqrt(0.02) = 0.14")
+@bad(C, "init-variance-0.02", "reads 0.02 as a variance: std sqrt(0.02) = 0.14",
+     hint="standard deviation 0.142; DCGAN uses 0.02")
 def _(module):
     std = math.sqrt(0.02)
     for m in module.modules():
@@ -1726,7 +1837,8 @@ def _(module):
             nn.init.zeros_(m.bias)
 
 
-@bad(C, "init-uniform", "uniform on [-0.02, 0.02] instead of a normal distribution")
+@bad(C, "init-uniform", "uniform on [-0.02, 0.02] instead of a normal distribution",
+     hint="a uniform distribution")
 def _(module):
     for m in module.modules():
         if isinstance(m, (_CONV, nn.Linear)):
@@ -1738,7 +1850,8 @@ def _(module):
             nn.init.zeros_(m.bias)
 
 
-@bad(C, "init-biases-untouched", "initialises the weights only; biases keep PyTorch's default values")
+@bad(C, "init-biases-untouched", "initialises the weights only; biases keep PyTorch's default values",
+     hint="bias.zero_()")
 def _(module):
     for m in module.modules():
         if isinstance(m, (_CONV, nn.Linear)):
@@ -1747,7 +1860,8 @@ def _(module):
             nn.init.normal_(m.weight, 1.0, 0.02)
 
 
-@bad(C, "init-new-parameters", "replaces the Parameters with new ones (not in place): an optimizer made before keeps the old tensors")
+@bad(C, "init-new-parameters", "replaces the Parameters with new ones (not in place): an optimizer made before keeps the old tensors",
+     hint="replaced parameters with new ones")
 def _(module):
     for m in module.modules():
         if isinstance(m, (_CONV, nn.Linear)):
@@ -1759,7 +1873,8 @@ def _(module):
             m.bias = nn.Parameter(torch.zeros_like(m.bias))
 
 
-@bad(C, "init-children-only", "iterates module.children(): layers nested in a Sequential are never reached")
+@bad(C, "init-children-only", "iterates module.children(): layers nested in a Sequential are never reached",
+     hint="module.children() lists only the direct children")
 def _(module):
     for m in module.children():
         if isinstance(m, (_CONV, nn.Linear)):
@@ -1771,7 +1886,8 @@ def _(module):
             nn.init.zeros_(m.bias)
 
 
-@bad(C, "init-all-parameters-by-name", "by parameter name: every 'weight' (BatchNorm's too) from N(0, 0.02)")
+@bad(C, "init-all-parameters-by-name", "by parameter name: every 'weight' (BatchNorm's too) from N(0, 0.02)",
+     hint="N(1, 0.02), not N(0, 0.02)")
 def _(module):
     with torch.no_grad():
         for name, p in module.named_parameters():
@@ -1828,38 +1944,44 @@ def _(z0, z1, t):
     return torch.sin((1.0 - t) * omega) / s * z0 + torch.sin(t * omega) / s * z1
 
 
-@bad(C, "interp-reversed", "t weights z0: at t = 0 it returns z1")
+@bad(C, "interp-reversed", "t weights z0: at t = 0 it returns z1",
+     hint="goes from z1 to z0")
 def _(z0, z1, t):
     return t * z0 + (1 - t) * z1
 
 
-@bad(C, "interp-slerp-batch-angle", "slerp with one angle for the whole batch (dot product over all rows)")
+@bad(C, "interp-slerp-batch-angle", "slerp with one angle for the whole batch (dot product over all rows)",
+     hint="one angle Ω for the whole batch")
 def _(z0, z1, t):
     cos = (z0 * z1).sum() / (z0.norm() * z1.norm())
     omega = torch.acos(cos.clamp(-1 + 1e-7, 1 - 1e-7))
     return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
 
 
-@bad(C, "interp-slerp-unit-sphere", "slerp of the normalised vectors: every point has norm 1, not the endpoints' norms")
+@bad(C, "interp-slerp-unit-sphere", "slerp of the normalised vectors: every point has norm 1, not the endpoints' norms",
+     hint="the points were normalised")
 def _(z0, z1, t):
     a, b = F.normalize(z0, dim=1), F.normalize(z1, dim=1)
     omega = torch.acos((a * b).sum(1, keepdim=True).clamp(-1 + 1e-7, 1 - 1e-7))
     return (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
 
 
-@bad(C, "interp-slerp-no-division", "slerp without dividing by sin(omega): the path shrinks to zero at the ends' neighbours")
+@bad(C, "interp-slerp-no-division", "slerp without dividing by sin(omega): the path shrinks to zero at the ends' neighbours",
+     hint="slerp divides by sin Ω")
 def _(z0, z1, t):
     cos = F.cosine_similarity(z0, z1, dim=1).unsqueeze(1)
     omega = torch.acos(cos.clamp(-1 + 1e-7, 1 - 1e-7))
     return torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1
 
 
-@bad(C, "interp-missing-t", "z0 * (1 - t) + z1: forgets to weight z1 by t")
+@bad(C, "interp-missing-t", "z0 * (1 - t) + z1: forgets to weight z1 by t",
+     hint="z1 must be weighted by t")
 def _(z0, z1, t):
     return z0 * (1 - t) + z1
 
 
-@bad(C, "interp-nlerp-unit", "linear interpolation renormalised to unit norm: neither the line nor the great circle")
+@bad(C, "interp-nlerp-unit", "linear interpolation renormalised to unit norm: neither the line nor the great circle",
+     hint="the points were normalised")
 def _(z0, z1, t):
     return F.normalize((1 - t) * z0 + t * z1, dim=1)
 
@@ -1921,42 +2043,48 @@ def _(samples, centers, std):
     return int(len(np.unique(nearest[good]))), float(good.mean())
 
 
-@bad(C, "cover-threshold-3", "threshold 3 instead of 3 * std")
+@bad(C, "cover-threshold-3", "threshold 3 instead of 3 * std",
+     hint="the threshold is 3 in data units")
 def _(samples, centers, std):
     dist, nearest = torch.cdist(samples, centers).min(1)
     good = dist < 3
     return len(torch.unique(nearest[good])), good.float().mean().item()
 
 
-@bad(C, "cover-any-sample-captures", "counts every mode that is the nearest centre of any sample, high quality or not")
+@bad(C, "cover-any-sample-captures", "counts every mode that is the nearest centre of any sample, high quality or not",
+     hint="a *high-quality* sample")
 def _(samples, centers, std):
     dist, nearest = torch.cdist(samples, centers).min(1)
     good = dist < 3 * std
     return len(torch.unique(nearest)), good.float().mean().item()
 
 
-@bad(C, "cover-count-not-share", "returns the number of high-quality samples, not their share")
+@bad(C, "cover-count-not-share", "returns the number of high-quality samples, not their share",
+     hint="the high-quality value is a count")
 def _(samples, centers, std):
     dist, nearest = torch.cdist(samples, centers).min(1)
     good = dist < 3 * std
     return len(torch.unique(nearest[good])), int(good.sum())
 
 
-@bad(C, "cover-share-per-mode", "divides the high-quality count by the number of modes instead of the number of samples")
+@bad(C, "cover-share-per-mode", "divides the high-quality count by the number of modes instead of the number of samples",
+     hint="divided by the number of modes")
 def _(samples, centers, std):
     dist, nearest = torch.cdist(samples, centers).min(1)
     good = dist < 3 * std
     return len(torch.unique(nearest[good])), good.sum().item() / len(centers)
 
 
-@bad(C, "cover-variance-threshold", "threshold 3 * std**2 (variance instead of standard deviation)")
+@bad(C, "cover-variance-threshold", "threshold 3 * std**2 (variance instead of standard deviation)",
+     hint="not 3·std²")
 def _(samples, centers, std):
     dist, nearest = torch.cdist(samples, centers).min(1)
     good = dist < 3 * std ** 2
     return len(torch.unique(nearest[good])), good.float().mean().item()
 
 
-@bad(C, "cover-squared-vs-3std", "compares the squared distance with 3 * std (forgets to square the threshold)")
+@bad(C, "cover-squared-vs-3std", "compares the squared distance with 3 * std (forgets to square the threshold)",
+     hint="the squared distance is compared with 3·std")
 def _(samples, centers, std):
     d2 = ((samples[:, None] - centers[None]) ** 2).sum(-1)
     best, idx = d2.min(1)
@@ -1964,14 +2092,16 @@ def _(samples, centers, std):
     return len(set(idx[good].tolist())), good.float().mean().item()
 
 
-@bad(C, "cover-swapped-order", "returns (share, modes) in the wrong order")
+@bad(C, "cover-swapped-order", "returns (share, modes) in the wrong order",
+     hint="the pair is in the wrong order")
 def _(samples, centers, std):
     dist, nearest = torch.cdist(samples, centers).min(1)
     good = dist < 3 * std
     return good.float().mean().item(), len(torch.unique(nearest[good]))
 
 
-@bad(C, "cover-argmin-dim0", "argmin over the samples (dim 0): the nearest sample of each centre, not the nearest centre of each sample")
+@bad(C, "cover-argmin-dim0", "argmin over the samples (dim 0): the nearest sample of each centre, not the nearest centre of each sample",
+     hint="the minimum ran over dimension 0")
 def _(samples, centers, std):
     dist = torch.cdist(samples, centers)
     nearest_sample_dist = dist.min(0).values
@@ -2014,38 +2144,45 @@ def _(x, m):
     return x.unflatten(0, (-1, m)).flatten(1)
 
 
-@bad(C, "pack-view-m-rows", "x.view(m, -1): m rows instead of B / m")
+@bad(C, "pack-view-m-rows", "x.view(m, -1): m rows instead of B / m",
+     hint="this makes m = 2 rows")
 def _(x, m):
     return x.reshape(m, -1)
 
 
-@bad(C, "pack-block-interleave", "groups sample i with sample i + B/m (view(m, B/m, F).permute), not consecutive samples")
+@bad(C, "pack-block-interleave", "groups sample i with sample i + B/m (view(m, B/m, F).permute), not consecutive samples",
+     hint="groups samples i, i + B/m")
 def _(x, m):
     b = x.shape[0]
     return x.reshape(m, b // m, -1).permute(1, 0, 2).reshape(b // m, -1)
 
 
-@bad(C, "pack-numpy-roundtrip", "goes through NumPy: the result is cut off from autograd")
+@bad(C, "pack-numpy-roundtrip", "goes through NumPy: the result is cut off from autograd",
+     hint="don't go through .numpy()")
 def _(x, m):
     return torch.from_numpy(x.detach().cpu().numpy().reshape(x.shape[0] // m, -1))
 
 
-@bad(C, "pack-detach", "detaches the input: no gradient flows back to the generator")
+@bad(C, "pack-detach", "detaches the input: no gradient flows back to the generator",
+     hint="don't go through .numpy(), .tolist() or .detach()")
 def _(x, m):
     return x.detach().reshape(x.shape[0] // m, -1)
 
 
-@bad(C, "pack-hardcoded-2-features", "hard-codes 2 features per sample (the toy data): wrong for images")
+@bad(C, "pack-hardcoded-2-features", "hard-codes 2 features per sample (the toy data): wrong for images",
+     hint="the 2 features of the toy data are written into the code")
 def _(x, m):
     return x.view(-1, 2 * m)
 
 
-@bad(C, "pack-shape1-features", "takes x.shape[1] as the feature count: wrong for (B, C, H, W) images")
+@bad(C, "pack-shape1-features", "takes x.shape[1] as the feature count: wrong for (B, C, H, W) images",
+     hint="x.shape[1] is the channel count")
 def _(x, m):
     return x.reshape(-1, m * x.shape[1])
 
 
-@bad(C, "pack-not-flattened", "returns (B / m, m, ...) without concatenating the m samples into one row")
+@bad(C, "pack-not-flattened", "returns (B / m, m, ...) without concatenating the m samples into one row",
+     hint="must be flattened into one row")
 def _(x, m):
     return x.reshape(x.shape[0] // m, m, -1)
 
@@ -2081,38 +2218,45 @@ def _(real_scores, fake_scores):
     return fake_scores.sum() / fake_scores.numel() - real_scores.sum() / real_scores.numel()
 
 
-@bad(C, "critic-sign-flipped", "returns E f(real) - E f(fake), the quantity the critic maximises")
+@bad(C, "critic-sign-flipped", "returns E f(real) - E f(fake), the quantity the critic maximises",
+     hint="the sign is flipped")
 def _(real_scores, fake_scores):
     return real_scores.mean() - fake_scores.mean()
 
 
-@bad(C, "critic-bce", "uses the standard GAN's BCE loss on the critic's scores")
+@bad(C, "critic-bce", "uses the standard GAN's BCE loss on the critic's scores",
+     hint="the standard GAN's cross-entropy loss")
 def _(real_scores, fake_scores):
     return (F.binary_cross_entropy_with_logits(real_scores, torch.ones_like(real_scores))
             + F.binary_cross_entropy_with_logits(fake_scores, torch.zeros_like(fake_scores)))
 
 
-@bad(C, "critic-sigmoid", "applies a sigmoid to the critic's scores")
+@bad(C, "critic-sigmoid", "applies a sigmoid to the critic's scores",
+     hint="a sigmoid squashes the scores")
 def _(real_scores, fake_scores):
     return torch.sigmoid(fake_scores).mean() - torch.sigmoid(real_scores).mean()
 
 
-@bad(C, "critic-sum", "sum over the batch instead of the mean")
+@bad(C, "critic-sum", "sum over the batch instead of the mean",
+     hint="this sums over the batch")
 def _(real_scores, fake_scores):
     return fake_scores.sum() - real_scores.sum()
 
 
-@bad(C, "critic-abs", "absolute value of the difference: not the critic's objective")
+@bad(C, "critic-abs", "absolute value of the difference: not the critic's objective",
+     hint="takes the absolute value of the difference")
 def _(real_scores, fake_scores):
     return (fake_scores.mean() - real_scores.mean()).abs()
 
 
-@bad(C, "critic-per-sample", "returns the per-sample vector fake - real, not a scalar")
+@bad(C, "critic-per-sample", "returns the per-sample vector fake - real, not a scalar",
+     hint="a loss is one number")
 def _(real_scores, fake_scores):
     return fake_scores - real_scores
 
 
-@bad(C, "critic-string", "returns a formatted string for printing instead of the loss tensor")
+@bad(C, "critic-string", "returns a formatted string for printing instead of the loss tensor",
+     hint="returned the string")
 def _(real_scores, fake_scores):
     return f"{(fake_scores.mean() - real_scores.mean()).item():.4f}"
 
@@ -2143,32 +2287,38 @@ def _(fake_scores):
     return -(fake_scores.sum() / fake_scores.numel())
 
 
-@bad(C, "wgen-sign", "minimises E f(fake): the generator pushes its scores down")
+@bad(C, "wgen-sign", "minimises E f(fake): the generator pushes its scores down",
+     hint="the sign is flipped")
 def _(fake_scores):
     return fake_scores.mean()
 
 
-@bad(C, "wgen-bce", "non-saturating BCE on the critic's scores, as in a standard GAN")
+@bad(C, "wgen-bce", "non-saturating BCE on the critic's scores, as in a standard GAN",
+     hint="the standard GAN's non-saturating loss")
 def _(fake_scores):
     return F.binary_cross_entropy_with_logits(fake_scores, torch.ones_like(fake_scores))
 
 
-@bad(C, "wgen-sum", "-sum instead of -mean")
+@bad(C, "wgen-sum", "-sum instead of -mean",
+     hint="this sums over the batch")
 def _(fake_scores):
     return -fake_scores.sum()
 
 
-@bad(C, "wgen-log", "-log of the scores, as if they were probabilities (NaN for negative scores)")
+@bad(C, "wgen-log", "-log of the scores, as if they were probabilities (NaN for negative scores)",
+     hint="the log of the scores treats them as probabilities")
 def _(fake_scores):
     return -torch.log(fake_scores).mean()
 
 
-@bad(C, "wgen-sigmoid", "-mean sigmoid(score): a sigmoid on the critic")
+@bad(C, "wgen-sigmoid", "-mean sigmoid(score): a sigmoid on the critic",
+     hint="a sigmoid squashes the scores")
 def _(fake_scores):
     return -torch.sigmoid(fake_scores).mean()
 
 
-@bad(C, "wgen-per-sample", "returns the per-sample vector -f(fake), not a scalar")
+@bad(C, "wgen-per-sample", "returns the per-sample vector -f(fake), not a scalar",
+     hint="a loss is one number")
 def _(fake_scores):
     return -fake_scores
 
@@ -2214,25 +2364,29 @@ def _(module, c):
         module.apply(clip)
 
 
-@bad(C, "clip-gradients", "clips the gradients (clip_grad_value_) instead of the weights")
+@bad(C, "clip-gradients", "clips the gradients (clip_grad_value_) instead of the weights",
+     hint="changed the gradients")
 def _(module, c):
     nn.utils.clip_grad_value_(module.parameters(), c)
 
 
-@bad(C, "clip-rebind-local", "p = p.clamp(-c, c) rebinds a local name: nothing changes")
+@bad(C, "clip-rebind-local", "p = p.clamp(-c, c) rebinds a local name: nothing changes",
+     hint="only rebinds a name")
 def _(module, c):
     for p in module.parameters():
         p = p.clamp(-c, c)  # noqa: F841
 
 
-@bad(C, "clip-new-parameters", "replaces each Parameter with a new one: the optimizer keeps updating the old tensors")
+@bad(C, "clip-new-parameters", "replaces each Parameter with a new one: the optimizer keeps updating the old tensors",
+     hint="replaced parameters with new tensors")
 def _(module, c):
     for m in module.modules():
         for name, p in list(m.named_parameters(recurse=False)):
             setattr(m, name, nn.Parameter(p.detach().clamp(-c, c)))
 
 
-@bad(C, "clip-weights-only", "clamps only the 'weight' tensors; biases are left unclipped")
+@bad(C, "clip-weights-only", "clamps only the 'weight' tensors; biases are left unclipped",
+     hint="0.bias was not clipped")
 def _(module, c):
     with torch.no_grad():
         for name, p in module.named_parameters():
@@ -2240,24 +2394,28 @@ def _(module, c):
                 p.clamp_(-c, c)
 
 
-@bad(C, "clip-zero-to-c", "clamps to [0, c] instead of [-c, c]")
+@bad(C, "clip-zero-to-c", "clamps to [0, c] instead of [-c, c]",
+     hint="the lower bound is -c, not 0")
 def _(module, c):
     with torch.no_grad():
         for p in module.parameters():
             p.clamp_(0, c)
 
 
-@bad(C, "clip-grad-norm", "clip_grad_norm_ of the update (gradient norm), not the weights")
+@bad(C, "clip-grad-norm", "clip_grad_norm_ of the update (gradient norm), not the weights",
+     hint="changed the gradients")
 def _(module, c):
     nn.utils.clip_grad_norm_(module.parameters(), c)
 
 
-@bad(C, "clip-vector-copy", "clamps parameters_to_vector(...), a copy: the module's weights are unchanged")
+@bad(C, "clip-vector-copy", "clamps parameters_to_vector(...), a copy: the module's weights are unchanged",
+     hint="clamping a copy")
 def _(module, c):
     nn.utils.parameters_to_vector(module.parameters()).detach().clamp_(-c, c)
 
 
-@bad(C, "clip-leaf-inplace-no-grad-guard", "p.clamp_ on a leaf that requires grad without torch.no_grad: raises a RuntimeError")
+@bad(C, "clip-leaf-inplace-no-grad-guard", "p.clamp_ on a leaf that requires grad without torch.no_grad: raises a RuntimeError",
+     hint="inside `with torch.no_grad():`")
 def _(module, c):
     for p in module.parameters():
         p.clamp_(-c, c)
@@ -2324,7 +2482,8 @@ def _(critic, real, fake):
     return ((norms - 1) ** 2).mean()
 
 
-@bad(C, "gp-one-eps-batch", "one eps for the whole batch instead of one per sample")
+@bad(C, "gp-one-eps-batch", "one eps for the whole batch instead of one per sample",
+     hint="one eps for the whole batch")
 def _(critic, real, fake):
     eps = torch.rand(1, device=real.device)
     x_hat = (eps * real + (1 - eps) * fake).detach().requires_grad_(True)
@@ -2332,7 +2491,8 @@ def _(critic, real, fake):
     return ((g.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
-@bad(C, "gp-eps-per-element", "eps drawn per element (rand_like(real)), not per sample: points off the lines")
+@bad(C, "gp-eps-per-element", "eps drawn per element (rand_like(real)), not per sample: points off the lines",
+     hint="eps is drawn per feature")
 def _(critic, real, fake):
     eps = torch.rand_like(real)
     x_hat = (eps * real + (1 - eps) * fake).detach().requires_grad_(True)
@@ -2340,7 +2500,8 @@ def _(critic, real, fake):
     return ((g.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
-@bad(C, "gp-no-create-graph", "forgets create_graph=True: the penalty is not differentiable w.r.t. the critic's weights")
+@bad(C, "gp-no-create-graph", "forgets create_graph=True: the penalty is not differentiable w.r.t. the critic's weights",
+     hint="create_graph=True")
 def _(critic, real, fake):
     eps = _eps_like(real)
     x_hat = (eps * real + (1 - eps) * fake).detach().requires_grad_(True)
@@ -2348,7 +2509,8 @@ def _(critic, real, fake):
     return ((g.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
-@bad(C, "gp-batch-norm", "one norm over the whole batch's gradient instead of one per sample")
+@bad(C, "gp-batch-norm", "one norm over the whole batch's gradient instead of one per sample",
+     hint="one norm over the whole batch's gradient")
 def _(critic, real, fake):
     eps = _eps_like(real)
     x_hat = (eps * real + (1 - eps) * fake).detach().requires_grad_(True)
@@ -2356,7 +2518,8 @@ def _(critic, real, fake):
     return (g.norm() - 1) ** 2
 
 
-@bad(C, "gp-norm-dim1-only", "norm over dim 1 only (channels), not over all of a sample's features")
+@bad(C, "gp-norm-dim1-only", "norm over dim 1 only (channels), not over all of a sample's features",
+     hint="the norm runs over dimension 1 only")
 def _(critic, real, fake):
     eps = _eps_like(real)
     x_hat = (eps * real + (1 - eps) * fake).detach().requires_grad_(True)
@@ -2364,7 +2527,8 @@ def _(critic, real, fake):
     return ((g.norm(2, dim=1) - 1) ** 2).mean()
 
 
-@bad(C, "gp-sum", "sums the per-sample penalties instead of averaging")
+@bad(C, "gp-sum", "sums the per-sample penalties instead of averaging",
+     hint="the penalty is summed over the batch")
 def _(critic, real, fake):
     eps = _eps_like(real)
     x_hat = (eps * real + (1 - eps) * fake).detach().requires_grad_(True)
@@ -2372,7 +2536,8 @@ def _(critic, real, fake):
     return ((g.flatten(1).norm(dim=1) - 1) ** 2).sum()
 
 
-@bad(C, "gp-one-sided", "one-sided penalty relu(norm - 1)^2, not (norm - 1)^2")
+@bad(C, "gp-one-sided", "one-sided penalty relu(norm - 1)^2, not (norm - 1)^2",
+     hint="the penalty is one-sided")
 def _(critic, real, fake):
     eps = _eps_like(real)
     x_hat = (eps * real + (1 - eps) * fake).detach().requires_grad_(True)
@@ -2380,7 +2545,8 @@ def _(critic, real, fake):
     return (F.relu(g.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
-@bad(C, "gp-squared-norm", "(||g||^2 - 1)^2: squared norm instead of the norm")
+@bad(C, "gp-squared-norm", "(||g||^2 - 1)^2: squared norm instead of the norm",
+     hint="the squared norm is used")
 def _(critic, real, fake):
     eps = _eps_like(real)
     x_hat = (eps * real + (1 - eps) * fake).detach().requires_grad_(True)
@@ -2388,14 +2554,16 @@ def _(critic, real, fake):
     return ((g.flatten(1).pow(2).sum(1) - 1) ** 2).mean()
 
 
-@bad(C, "gp-at-real", "penalty at the real samples instead of at random interpolates")
+@bad(C, "gp-at-real", "penalty at the real samples instead of at random interpolates",
+     hint="taken at the real or the fake samples")
 def _(critic, real, fake):
     x = real.detach().clone().requires_grad_(True)
     (g,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
     return ((g.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
-@bad(C, "gp-eps-image-shape", "eps hard-coded to shape (B, 1, 1, 1): for (B, F) inputs it broadcasts into a (B, 1, B, F) tensor")
+@bad(C, "gp-eps-image-shape", "eps hard-coded to shape (B, 1, 1, 1): for (B, F) inputs it broadcasts into a (B, 1, B, F) tensor",
+     hint="as many dimensions as real")
 def _(critic, real, fake):
     eps = torch.rand(real.size(0), 1, 1, 1, device=real.device)
     x_hat = (eps * real + (1 - eps) * fake).detach().requires_grad_(True)
@@ -2404,7 +2572,8 @@ def _(critic, real, fake):
     return ((g.reshape(real.size(0), -1).norm(dim=1) - 1) ** 2).mean()
 
 
-@bad(C, "gp-normal-eps", "eps from torch.randn (normal) instead of U[0, 1]")
+@bad(C, "gp-normal-eps", "eps from torch.randn (normal) instead of U[0, 1]",
+     hint="eps falls outside [0, 1]")
 def _(critic, real, fake):
     eps = torch.randn(real.shape[0], *([1] * (real.dim() - 1)), device=real.device)
     x_hat = (eps * real + (1 - eps) * fake).detach().requires_grad_(True)
@@ -2468,7 +2637,8 @@ def _(critic, opt, real, fake, gp_weight):
     return loss
 
 
-@bad(C, "cstep-fake-not-detached", "fake is not detached: the critic's backward reaches the generator's output")
+@bad(C, "cstep-fake-not-detached", "fake is not detached: the critic's backward reaches the generator's output",
+     hint="fake.detach()")
 def _(critic, opt, real, fake, gp_weight):
     opt.zero_grad()
     eps = _eps_like(real)
@@ -2482,7 +2652,8 @@ def _(critic, opt, real, fake, gp_weight):
     return loss
 
 
-@bad(C, "cstep-no-zero-grad", "never zeroes the critic's gradients: they accumulate across steps")
+@bad(C, "cstep-no-zero-grad", "never zeroes the critic's gradients: they accumulate across steps",
+     hint="gradients from an earlier step were added in")
 def _(critic, opt, real, fake, gp_weight):
     fake = fake.detach()
     loss = critic_loss_mine(critic(real), critic(fake)) + gp_weight * gradient_penalty_mine(critic, real, fake)
@@ -2491,7 +2662,8 @@ def _(critic, opt, real, fake, gp_weight):
     return loss
 
 
-@bad(C, "cstep-zero-grad-after-backward", "zero_grad() after backward(): the optimizer steps with no gradient")
+@bad(C, "cstep-zero-grad-after-backward", "zero_grad() after backward(): the optimizer steps with no gradient",
+     hint="zero_grad() ran after backward() and before step()")
 def _(critic, opt, real, fake, gp_weight):
     fake = fake.detach()
     loss = critic_loss_mine(critic(real), critic(fake)) + gp_weight * gradient_penalty_mine(critic, real, fake)
@@ -2501,7 +2673,8 @@ def _(critic, opt, real, fake, gp_weight):
     return loss
 
 
-@bad(C, "cstep-penalty-subtracted", "subtracts the penalty instead of adding it")
+@bad(C, "cstep-penalty-subtracted", "subtracts the penalty instead of adding it",
+     hint="the penalty is subtracted")
 def _(critic, opt, real, fake, gp_weight):
     fake = fake.detach()
     opt.zero_grad()
@@ -2511,7 +2684,8 @@ def _(critic, opt, real, fake, gp_weight):
     return loss
 
 
-@bad(C, "cstep-sign-flipped", "critic loss with the sign flipped (real - fake)")
+@bad(C, "cstep-sign-flipped", "critic loss with the sign flipped (real - fake)",
+     hint="the signs are flipped")
 def _(critic, opt, real, fake, gp_weight):
     fake = fake.detach()
     opt.zero_grad()
@@ -2521,7 +2695,8 @@ def _(critic, opt, real, fake, gp_weight):
     return loss
 
 
-@bad(C, "cstep-no-step", "never calls opt.step(): the critic does not change")
+@bad(C, "cstep-no-step", "never calls opt.step(): the critic does not change",
+     hint="opt.step() was never called")
 def _(critic, opt, real, fake, gp_weight):
     fake = fake.detach()
     opt.zero_grad()
@@ -2530,7 +2705,8 @@ def _(critic, opt, real, fake, gp_weight):
     return loss
 
 
-@bad(C, "cstep-weight-on-wrong-term", "multiplies the critic loss by gp_weight instead of the penalty")
+@bad(C, "cstep-weight-on-wrong-term", "multiplies the critic loss by gp_weight instead of the penalty",
+     hint="gp_weight multiplies the critic loss instead of the penalty")
 def _(critic, opt, real, fake, gp_weight):
     fake = fake.detach()
     opt.zero_grad()
@@ -2540,7 +2716,8 @@ def _(critic, opt, real, fake, gp_weight):
     return loss
 
 
-@bad(C, "cstep-penalty-no-create-graph", "penalty computed without create_graph: it does not train the critic")
+@bad(C, "cstep-penalty-no-create-graph", "penalty computed without create_graph: it does not train the critic",
+     hint="create_graph=True")
 def _(critic, opt, real, fake, gp_weight):
     fake = fake.detach()
     opt.zero_grad()
@@ -2553,7 +2730,8 @@ def _(critic, opt, real, fake, gp_weight):
     return loss
 
 
-@bad(C, "cstep-bce", "standard GAN BCE loss instead of the critic loss")
+@bad(C, "cstep-bce", "standard GAN BCE loss instead of the critic loss",
+     hint="the standard GAN's cross-entropy loss")
 def _(critic, opt, real, fake, gp_weight):
     fake = fake.detach()
     opt.zero_grad()
@@ -2583,5 +2761,8 @@ def test_learner_answer(case: Case):
     if case.verdict == "pass":
         check(answer, **case.kwargs)  # must not raise
     else:
-        with pytest.raises(AssertionError):
+        with pytest.raises(AssertionError) as info:
             check(answer, **case.kwargs)
+        message = str(info.value)
+        hint = message.split("\nHint: ", 1)[1] if "\nHint: " in message else message
+        assert case.hint in hint, f"{case.id} ({case.mistake}) should get the hint {case.hint!r}; got:\n{message}"

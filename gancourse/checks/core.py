@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterable, Sequence
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 RTOL, ATOL = 1e-4, 1e-5
 
@@ -256,6 +257,28 @@ def shapes_of(args: Sequence) -> str:
 
 
 _MATMUL = re.compile(r"mat1 and mat2 shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)")
+_VIEW = re.compile(r"shape '\[(-?\d+)[,\]].* is invalid for input of size")
+_HARD_CODED_BATCH = "a batch size written into the code. Take it from the input: x.view(x.size(0), ...), or -1 there"
+
+
+def _flatten_hint(x: torch.Tensor | None, rows: int, given: int, wanted: int) -> str:
+    """What a Linear layer's wrong number of input features says about how the learner's input
+    ``x`` (a batch) was flattened, or '' when it says nothing."""
+    if x is None or x.dim() < 2:
+        return ""
+    batch, features = x.shape[0], x.numel() // x.shape[0]
+    if rows == 1 and given == x.numel() and batch > 1:
+        return (f"the whole batch was flattened into one row of {given} numbers (x.view(-1) or x.flatten()): "
+                f"flatten each sample on its own, from dimension 1: nn.Flatten(), x.flatten(1) or "
+                f"x.view(x.size(0), -1).")
+    if x.dim() > 2 and given == x.shape[-1] and rows * given == x.numel() and wanted == features:
+        return (f"the input reached a Linear layer without being flattened: the layer acted on its last "
+                f"dimension ({given} values) instead of all {wanted} numbers of each sample. Flatten first: "
+                f"nn.Flatten() or x.view(x.size(0), -1).")
+    if rows != batch and rows * given == x.numel():
+        return (f"the view made {rows} rows of {given} numbers from a batch of {batch}: {_HARD_CODED_BATCH}; "
+                f"or flatten with nn.Flatten().")
+    return ""
 
 
 def crash_hint(error: BaseException, args: Sequence = (), in_place: bool = False) -> str:
@@ -278,12 +301,16 @@ def crash_hint(error: BaseException, args: Sequence = (), in_place: bool = False
             return "change parameters in place inside `with torch.no_grad():` (or on `p.data`)."
         return (f"an input tensor was changed in place; {IN_PLACE_RULE}. Write `x = x + 1` instead of "
                 f"`x += 1` or `x.add_(1)`.")
+    x = next((a for a in args if torch.is_tensor(a)), None)
     matmul = _MATMUL.search(text)
     if matmul:
         rows, given, wanted, _ = (int(v) for v in matmul.groups())
-        return (f"a Linear layer built for {wanted} input features was given {given} features per row. "
-                f"Compare the sizes written into the layers with the inputs"
-                + (f" ({inputs})." if inputs else "."))
+        return _flatten_hint(x, rows, given, wanted) or (
+            f"a Linear layer built for {wanted} input features was given {given} features per row. "
+            f"Compare the sizes written into the layers with the inputs" + (f" ({inputs})." if inputs else "."))
+    view = _VIEW.search(text)
+    if view and x is not None and x.dim() > 0 and int(view.group(1)) not in (-1, x.shape[0]):
+        return f"the view asks for {view.group(1)} samples, but the batch has {x.shape[0]}: {_HARD_CODED_BATCH}."
     if "input to conv_transpose2d" in text and re.search(r"got input of size: \[\d+, \d+\]", text):
         return ("a transposed convolution takes (B, C, H, W) inputs, and z is (B, latent_dim): reshape it to "
                 "(B, latent_dim, 1, 1) first, z.view(-1, self.latent_dim, 1, 1).")
@@ -384,8 +411,9 @@ class KnownAnswer:
 
 
 def values_match(got: Any, known: Any) -> bool:
-    """The default comparison: same shape and equal within rtol 1e-4, atol 1e-6."""
-    return close(got, known, rtol=1e-4, atol=1e-6)
+    """The default comparison: same shape and equal within rtol 1e-4, atol 1e-6, NaN where the
+    known answer is NaN (a log of a negative number, say: the same mistake)."""
+    return close(got, known, rtol=1e-4, atol=1e-6, equal_nan=True)
 
 
 def match(got: Any, catalogue: Iterable[KnownAnswer], *inputs: Any,
@@ -423,10 +451,10 @@ def as_scalar(value: Any, what: str) -> torch.Tensor:
     return value.reshape(())
 
 
-def close(a: Any, b: Any, rtol: float = RTOL, atol: float = ATOL) -> bool:
+def close(a: Any, b: Any, rtol: float = RTOL, atol: float = ATOL, equal_nan: bool = False) -> bool:
     """Same shape and all values close, compared in float64."""
     a, b = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
-    return a.shape == b.shape and bool(torch.allclose(a, b, rtol=rtol, atol=atol))
+    return a.shape == b.shape and bool(torch.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def fail_with_hint(what: str, got: Any, expected: Any, hint: str) -> None:
@@ -483,17 +511,74 @@ def value_and_grads(fn: Callable, inputs: list[torch.Tensor], what: str,
     return out.detach(), grads
 
 
+class _ExpOverflow(TorchFunctionMode):
+    """Records whether learner code called exp on finite numbers and got inf."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = False
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        finite = bool(args) and torch.is_tensor(args[0]) and bool(torch.isfinite(args[0]).all())
+        result = func(*args, **(kwargs or {}))
+        if finite and getattr(func, "__name__", "") in ("exp", "exp_") and bool(torch.isinf(result).any()):
+            self.seen = True
+        return result
+
+
+LOG_OF_ONE_HINT = (
+    "sigmoid(t) rounds to exactly 1 in float32 once t is above about 17, so log(1 - sigmoid(t)) (and "
+    "torch.log1p(-torch.sigmoid(t)) too) is log(0) = -inf. Work on logits: log(1 - sigmoid(t)) = -F.softplus(t) "
+    "and log sigmoid(t) = F.logsigmoid(t) = -F.softplus(-t), or F.binary_cross_entropy_with_logits.")
+EXP_OVERFLOW_HINT = (
+    "exp overflows: torch.exp(t) is inf in float32 once t is above about 88, so a softplus written by hand, "
+    "log(1 + exp(t)) or torch.log1p(torch.exp(t)), gives inf. Use F.softplus(t) (and log sigmoid(t) = "
+    "-F.softplus(-t) = F.logsigmoid(t)) or F.binary_cross_entropy_with_logits: they never take exp of a large number.")
+LOG_UNDERFLOW_HINT = (
+    "log(sigmoid(t)) underflows to log(0) = -inf (sigmoid(t) is 0 in float32 below about -88). Work on logits: "
+    "F.binary_cross_entropy_with_logits, or log sigmoid(t) = -F.softplus(-t) and log(1 - sigmoid(t)) = -F.softplus(t).")
+
+
+def _non_finite_hint(fn: Callable, extreme: list[torch.Tensor], what: str, number_ok: bool) -> str:
+    """Why a loss is inf or NaN on :data:`STABILITY_PROBE`: a log of a sigmoid rounded to 1 (already
+    at logits of ±30), an exp that overflowed, or a log of a sigmoid that underflowed."""
+    try:
+        moderate, _ = value_and_grads(fn, [torch.tensor([30.0, -30.0])] * len(extreme), what, number_ok)
+        if not torch.isfinite(moderate):
+            return LOG_OF_ONE_HINT
+        with _ExpOverflow() as recorder:
+            value_and_grads(fn, extreme, what, number_ok)
+        if recorder.seen:
+            return EXP_OVERFLOW_HINT
+    except AssertionError:  # the learner's code cannot take these inputs: say what is most likely
+        pass
+    return LOG_UNDERFLOW_HINT
+
+
+def matching_hint(values: Sequence[Any], catalogue: Sequence[KnownAnswer], input_sets: Sequence[Sequence]) -> str:
+    """The hint of the first known answer equal to the learner's value on every input set
+    (``values[i]`` came from ``input_sets[i]``), else ''. One set is :func:`diagnose`."""
+    for answer in catalogue:
+        if all(diagnose(value, [answer], *inputs) for value, inputs in zip(values, input_sets)):
+            return answer.hint
+    return ""
+
+
 def compare_loss(fn: Callable, reference: Callable, inputs: list[torch.Tensor], mistakes: Sequence[KnownAnswer],
-                 what: str, generic: str, unstable: Sequence[KnownAnswer] = (), number_ok: bool = False) -> None:
+                 what: str, generic: str, unstable: Sequence[KnownAnswer] = (), number_ok: bool = False,
+                 also: Sequence[list[torch.Tensor]] = ()) -> None:
     """Value, gradients and stability of a loss against the reference. ``mistakes`` produce their
-    value from the (detached) inputs; ``unstable`` are the known answers that are right on
-    ordinary logits and wrong far out (:data:`STABILITY_PROBE`), matched there. With
-    ``number_ok`` (the exercise allows a float), a result without a graph is compared by value."""
+    value from the (detached) inputs; a mistake is named when it equals the learner's value on the
+    inputs and on each input set in ``also`` (two mistakes that agree on one set need another to
+    tell them apart). ``unstable`` are the known answers that are right on ordinary logits and
+    wrong far out (:data:`STABILITY_PROBE`), matched there. With ``number_ok`` (the exercise
+    allows a float), a result without a graph is compared by value."""
     got, grads = value_and_grads(fn, inputs, what, number_ok)
     expected, reference_grads = value_and_grads(reference, inputs, "the reference")
     if not close(got, expected):
-        fail_with_hint(what, got, expected,
-                       diagnose(got, mistakes, *[x.detach() for x in inputs]) or generic)
+        values = [got] + [value_and_grads(fn, more, what, number_ok)[0] for more in also]
+        input_sets = [[x.detach() for x in more] for more in (inputs, *also)]
+        fail_with_hint(what, got, expected, matching_hint(values, mistakes, input_sets) or generic)
     for name, g, r in zip(_ORDINALS, grads or [], reference_grads):
         if not close(g, r):
             raise AssertionError(f"{what} has the right value but the wrong gradient with respect to "
@@ -503,10 +588,8 @@ def compare_loss(fn: Callable, reference: Callable, inputs: list[torch.Tensor], 
     shown = "logits of ±1000, ±100 and ±30"
     got_value, got_grads = value_and_grads(fn, extreme, what, number_ok)
     if not torch.isfinite(got_value):
-        raise AssertionError(
-            f"{what} is not numerically stable: for {shown} it gave {float(got_value)}.\nHint: log(sigmoid(t)) "
-            f"underflows to log(0) = -inf. Work on logits: F.binary_cross_entropy_with_logits, or "
-            f"log sigmoid(t) = -F.softplus(-t) and log(1 - sigmoid(t)) = -F.softplus(t).")
+        raise AssertionError(f"{what} is not numerically stable: for {shown} it gave {float(got_value)}.\nHint: "
+                             + _non_finite_hint(fn, extreme, what, number_ok))
     expected_value, expected_grads = value_and_grads(reference, extreme, "the reference")
     got_grads = got_grads if got_grads is not None else expected_grads  # a number: its value alone
     value_ok = close(got_value, expected_value, rtol=1e-3, atol=1e-3)
@@ -544,6 +627,11 @@ class Squeeze(nn.Module):
 def parameters_of(module: nn.Module) -> Parameters:
     """Detached copies of a module's parameters, in order."""
     return [p.detach().clone() for p in module.parameters()]
+
+
+def has_gradient(module: nn.Module) -> bool:
+    """Whether some parameter of ``module`` holds a nonzero gradient (what an optimizer step uses)."""
+    return any(p.grad is not None and bool(p.grad.abs().max() > 0) for p in module.parameters())
 
 
 def same_parameters(a: Parameters, b: Parameters, tol: float = 1e-5) -> bool:

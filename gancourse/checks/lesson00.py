@@ -6,7 +6,7 @@ from typing import Callable
 import torch
 
 from gancourse import data
-from gancourse.checks.core import KnownAnswer, call, diagnose, learner_facing, need_tensor, passed
+from gancourse.checks.core import KnownAnswer, call, describe, diagnose, learner_facing, need_tensor, passed
 
 __all__ = ["check_scale_to_tanh_range", "check_to_unit_range"]
 
@@ -19,18 +19,29 @@ def _pixels() -> torch.Tensor:
     return pixels
 
 
+UINT8_WRAP_HINT = ("the arithmetic ran on uint8, which wraps around at 256 (128·2 = 0, 0 - 128 = 128): larger "
+                   "pixels do not always map to larger values. Convert to float first: x.float() / 127.5 - 1.")
+
 #: Known wrong scalings, each a function of the uint8 pixels.
 SCALE_MISTAKES = [
     KnownAnswer("this maps pixels to [0, 1]; a tanh generator outputs [-1, 1], so the data must "
                 "match: x / 127.5 - 1.", lambda pixels: pixels.float() / 255),
-    KnownAnswer("the arithmetic ran on uint8, which wraps around at 256 (255·2 = 254): convert to "
-                "float first.", lambda pixels: (pixels * 2 - 255).to(torch.float32) / 255),
+    KnownAnswer(UINT8_WRAP_HINT, lambda pixels: (pixels * 2 - 255).to(torch.float32) / 255),
     KnownAnswer("(x - 128) / 128 maps 255 to 0.992, not 1; use x / 127.5 - 1.",
                 lambda pixels: (pixels.float() - 128) / 128),
     KnownAnswer("(x - 0.5) / 0.5 is the torchvision Normalize recipe for images already in [0, 1]; "
                 "on raw 0..255 pixels divide by 255 first (or use x / 127.5 - 1).",
                 lambda pixels: (pixels.float() - 0.5) / 0.5),
+    KnownAnswer("this maps pixels to [-0.5, 0.5]: centring at 127.5 is right, but the range 255 must be "
+                "halved too: (x - 127.5) / 127.5, that is x / 127.5 - 1.",
+                lambda pixels: (pixels.float() - 127.5) / 255),
 ]
+
+
+def _not_increasing(pixels: torch.Tensor, got: torch.Tensor) -> bool:
+    """Whether some larger pixel value maps to a smaller value (a uint8 wrap-around)."""
+    order = pixels.flatten().argsort(stable=True)
+    return bool((got.flatten()[order].diff() < -1e-6).any())
 
 
 @learner_facing
@@ -48,7 +59,8 @@ def check_scale_to_tanh_range(fn: Callable) -> None:
                              f".float() (or .to(torch.float32)) before the arithmetic.")
     expected = data.scale_to_tanh_range(pixels)
     if not torch.allclose(got, expected, atol=1e-6):
-        hint = diagnose(got, SCALE_MISTAKES, pixels) or "map 0 to -1 and 255 to 1 linearly: x / 127.5 - 1, in float32."
+        hint = (diagnose(got, SCALE_MISTAKES, pixels) or (UINT8_WRAP_HINT if _not_increasing(pixels, got) else "")
+                or "map 0 to -1 and 255 to 1 linearly: x / 127.5 - 1, in float32.")
         raise AssertionError(f"{what} maps pixel values 0, 255, 128 to {got[0, 0, :3].tolist()}; expected "
                              f"{expected[0, 0, :3].tolist()}.\nHint: {hint}")
     passed("scale_to_tanh_range maps 0..255 to [-1, 1] in float32")
@@ -62,6 +74,14 @@ UNIT_RANGE_MISTAKES = [
                 lambda images: images.clamp(0, 1)),
     KnownAnswer("this clamps before rescaling, to [0, 1] in the [-1, 1] scale; rescale with (x + 1) / 2 "
                 "first, then clamp to [0, 1].", lambda images: (images.clamp(0, 1) + 1) / 2),
+    KnownAnswer("operator precedence: x / 2 + 1 divides before it adds. Write the parentheses: (x + 1) / 2, "
+                "then clamp to [0, 1].", lambda images: (images / 2 + 1).clamp(0, 1)),
+    KnownAnswer("a sigmoid squashes the values into (0, 1) but does not undo the scaling x / 127.5 - 1: -1 "
+                "should come back as 0, and sigmoid(-1) = 0.27. Use (x + 1) / 2, clamped to [0, 1].",
+                lambda images: torch.sigmoid(images)),
+    KnownAnswer("min-max normalisation stretches each batch by its own minimum and maximum, so the same "
+                "image comes back differently from batch to batch. The mapping is fixed: (x + 1) / 2, "
+                "clamped to [0, 1].", lambda images: (images - images.min()) / (images.max() - images.min())),
 ]
 
 
@@ -76,6 +96,10 @@ def check_to_unit_range(fn: Callable) -> None:
     if got.shape != images.shape:
         raise AssertionError(f"{what} returned shape {tuple(got.shape)}; it should keep the input's shape "
                              f"{tuple(images.shape)}.")
+    if not got.is_floating_point():
+        raise AssertionError(f"{what} returned {describe(got)}; it should return floats in [0, 1].\nHint: "
+                             f"stop at (x + 1) / 2 clamped to [0, 1], in floating point: no * 255 and no "
+                             f".to(torch.uint8).")
     expected = data.to_unit_range(images)
     if not torch.allclose(got.float(), expected, atol=1e-6):
         hint = diagnose(got.float(), UNIT_RANGE_MISTAKES, images) or "rescale with (x + 1) / 2, then clamp to [0, 1]."

@@ -36,6 +36,9 @@ VALUE_MISTAKES = [
     KnownAnswer("one mean over the concatenated batch weights the terms by batch size (the batches may "
                 "differ in size); take the mean of each term, then add.",
                 lambda r, f: torch.cat([-F.softplus(-r), -F.softplus(f)]).mean()),
+    KnownAnswer("the logits went into the log as if they were probabilities: log(t) and log(1 - t) are NaN "
+                "for logits outside (0, 1). D(x) = sigmoid(logit): log D(x) = F.logsigmoid(t) and "
+                "log(1 - D(G(z))) = F.logsigmoid(-t).", lambda r, f: torch.log(r).mean() + torch.log(1 - f).mean()),
 ]
 
 #: Right on ordinary logits, wrong far out (matched on core.STABILITY_PROBE).
@@ -71,7 +74,19 @@ JSD_MISTAKES = [
     KnownAnswer("this is in bits (log base 2); the course works in nats (natural log), like the "
                 "log 4 in C(G) = -log 4 + 2 JSD.",
                 lambda p, q: (0.5 * _kl(p, (p + q) / 2) + 0.5 * _kl(q, (p + q) / 2)) / math.log(2)),
+    KnownAnswer("this averages KL(p || q) and KL(q || p) (the symmetrised KL, infinite where one distribution "
+                "is 0 and the other is not). The JSD compares each with the mixture m = (p + q) / 2: "
+                "½ KL(p || m) + ½ KL(q || m).",
+                lambda p, q: 0.5 * (_kl(p + 1e-12, q + 1e-12) + _kl(q + 1e-12, p + 1e-12))),
+    KnownAnswer("this is the Jensen-Shannon *distance*, the square root of the divergence (scipy's "
+                "jensenshannon returns it); return the divergence itself, without the square root.",
+                lambda p, q: math.sqrt(metrics.jensen_shannon(p, q))),
 ]
+
+#: Two distributions without zeros, where every formula above is finite, to name a mistake that
+#: handles zeros its own way (an eps of its own, say).
+_POSITIVE = (torch.tensor([0.4, 0.3, 0.2, 0.1], dtype=torch.float64),
+             torch.tensor([0.1, 0.2, 0.3, 0.4], dtype=torch.float64))
 
 
 def _divergence(fn: Callable, p: torch.Tensor, q: torch.Tensor, what: str) -> float:
@@ -93,6 +108,7 @@ def check_jensen_shannon(fn: Callable) -> None:
                              f"a term p·log(p/m) with p = 0 is 0 (its limit), not 0·log 0 = nan: skip it.")
     if not close(got, expected, atol=1e-8):
         fail_with_hint(what, got, expected, diagnose(got, JSD_MISTAKES, p, q) or
+                       diagnose(_divergence(fn, *_POSITIVE, what), JSD_MISTAKES, *_POSITIVE) or
                        "JSD(p || q) = ½ KL(p || m) + ½ KL(q || m) with m the average of p and q.")
     disjoint = _divergence(fn, torch.tensor([0.5, 0.5, 0.0, 0.0], dtype=torch.float64),
                            torch.tensor([0.0, 0.0, 0.3, 0.7], dtype=torch.float64), what)
@@ -121,6 +137,13 @@ OPTIMAL_D_MISTAKES = [
                 lambda p_data, p_g: p_data / p_g),
     KnownAnswer("D* = 1/2 only where p_g = p_data; elsewhere it follows the ratio of the densities.",
                 lambda p_data, p_g: torch.full_like(p_data, 0.5)),
+    KnownAnswer("this is the hard decision p_data > p_g, 0 or 1; D* is the probability that x is real, "
+                "anywhere between: p_data / (p_data + p_g).", lambda p_data, p_g: (p_data > p_g).double()),
+    KnownAnswer("this divides by the mixture m = (p_data + p_g) / 2, so it reaches 2; D* divides by the sum "
+                "p_data + p_g and stays in [0, 1].", lambda p_data, p_g: p_data / ((p_data + p_g) / 2)),
+    KnownAnswer("this is sigmoid(p_data - p_g), a sigmoid of the difference of the densities; D* is "
+                "sigmoid(log p_data - log p_g), a sigmoid of the difference of their logs, which is "
+                "p_data / (p_data + p_g).", lambda p_data, p_g: torch.sigmoid(p_data - p_g)),
 ]
 
 
@@ -219,6 +242,9 @@ GENERATOR_LOSS_MISTAKES = [
     KnownAnswer("this is the saturating loss mean log(1 - D(G(z))); the non-saturating one is "
                 "-mean log D(G(z)).", lambda f: -F.softplus(f).mean()),
     KnownAnswer("the sign is flipped: the generator minimises -mean log D(G(z)).", lambda f: -_bce(f, 1)),
+    KnownAnswer("this is -mean logit, the WGAN (and hinge) generator loss, on raw scores; the non-saturating "
+                "GAN loss takes the log of the probability: BCE(D(G(z)), 1) = -mean log sigmoid(logit).",
+                lambda f: -f.mean()),
     *_generator_common(saturating=False),
 ]
 
@@ -229,6 +255,9 @@ SATURATING_GENERATOR_LOSS_MISTAKES = [
     KnownAnswer("the sign is flipped: this is -mean log(1 - D(G(z))) = BCE(D(G(z)), 0), the "
                 "discriminator's loss on fakes. The generator *minimises* mean log(1 - D(G(z))).",
                 lambda f: F.softplus(f).mean()),
+    KnownAnswer("this is mean log D(G(z)): minimising it makes D(G(z)) small, pushing the fakes towards "
+                "*fake*. The saturating loss is mean log(1 - D(G(z))), with 1 - D(G(z)) = sigmoid(-logit).",
+                lambda f: F.logsigmoid(f).mean()),
     *_generator_common(saturating=True),
 ]
 

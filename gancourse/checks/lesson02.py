@@ -14,7 +14,7 @@ from torch.overrides import TorchFunctionMode
 
 from gancourse import losses, metrics
 from gancourse.checks.core import (
-    KnownAnswer, Parameters, Squeeze, call, close, diagnose, fail_with_hint,
+    KnownAnswer, Parameters, Squeeze, call, close, diagnose, fail_with_hint, has_gradient,
     learner_facing, need_number, need_tensor, parameters_of, passed, same_parameters, wrong_return,
 )
 from gancourse.models import count_parameters
@@ -42,14 +42,16 @@ def _batches() -> list[tuple[torch.Tensor, torch.Tensor]]:
     return [(torch.randn(16, 8, generator=gen), torch.randn(16, 4, generator=gen)) for _ in range(2)]
 
 
-def _reference_run(loss: str = "non-saturating", generator_loss: Callable | None = None):
+def _reference_run(loss: str = "non-saturating", generator_loss: Callable | None = None,
+                   discriminator_loss: Callable | None = None):
     """Two steps of the package's Trainer (SGD, lr 0.1) on the tiny GAN: parameters after each
-    step, and each step's (loss_d, loss_g). ``loss`` and ``generator_loss`` make the mistakes."""
+    step, and each step's (loss_d, loss_g). ``loss`` and the two losses make the mistakes."""
     generator, discriminator = _tiny_gan(squeeze=True)
     config = TrainConfig(loss=loss, optimizer="sgd", lr_g=0.1, lr_d=0.1, momentum=0.0, batch_size=16,
                          latent_dim=4, snapshot_every=0, log_every=1)
     batches = _batches()
-    trainer = Trainer(generator, discriminator, batches[0][0], config, "cpu", generator_loss=generator_loss)
+    trainer = Trainer(generator, discriminator, batches[0][0], config, "cpu", generator_loss=generator_loss,
+                      discriminator_loss=discriminator_loss)
     states, returned = [], []
     for x_real, z in batches:
         out = trainer.step_with(x_real, z)
@@ -119,12 +121,25 @@ def _generator_loss_gradient(generator: nn.Module, discriminator: nn.Module, z: 
 
 
 def _instrument(generator, discriminator, opt_g, opt_d, probes: dict) -> None:
-    """Record, at each optimizer step, the order and what the other network's state was."""
-    probes.update(order=[], simultaneous=False, g_grad_at_d_step=False, d_moved_late=False, g_moved_by_d=False)
+    """Record, at each optimizer step, the order and what the other network's state was, and
+    whether the step found gradients to use (and whether any had reached it since the last)."""
+    probes.update(order=[], simultaneous=False, g_grad_at_d_step=False, d_moved_late=False, g_moved_by_d=False,
+                  wiped_before_step=False, g_never_reached=False)
     step_d, step_g = opt_d.step, opt_g.step
+    reached = {"d": False, "g": False}
+    for key, network in (("d", discriminator), ("g", generator)):
+        for p in network.parameters():
+            p.register_hook(lambda grad, key=key: reached.__setitem__(key, True))
+
+    def found_gradient(key: str, network: nn.Module) -> None:
+        if not has_gradient(network):
+            probes["wiped_before_step"] |= reached[key]
+            probes["g_never_reached"] |= key == "g" and not reached[key]
+        reached[key] = False
 
     def d_step(*args, **kwargs):
         probes["order"].append("d")
+        found_gradient("d", discriminator)
         added = [None if p.grad is None else (p.grad if old is None else p.grad - old)
                  for p, old in zip(generator.parameters(), probes["g_grads_before"])]
         if any(a is not None and bool(a.abs().max() > 0) for a in added):
@@ -142,6 +157,7 @@ def _instrument(generator, discriminator, opt_g, opt_d, probes: dict) -> None:
 
     def g_step(*args, **kwargs):
         probes["order"].append("g")
+        found_gradient("g", generator)
         d_before = parameters_of(discriminator)
         result = step_g(*args, **kwargs)
         probes["d_moved_late"] |= not same_parameters(d_before, parameters_of(discriminator), tol=0)
@@ -169,6 +185,24 @@ TRAIN_STEP_PROBED_MISTAKES = [
     KnownAnswer("the discriminator changed during the generator's update. The generator's step must move "
                 "only the generator (opt_g.step(), and opt_g holds the generator's parameters only).",
                 "d_moved_late"),
+    KnownAnswer("an optimizer stepped with no gradient: zero_grad() ran after backward() and before step(), "
+                "wiping the gradients the step needed.\nHint: the order is zero_grad(), backward(), step(), for "
+                "each network.", "wiped_before_step"),
+    KnownAnswer("opt_g.step() found no gradient on the generator: its loss never reached it.\nHint: compute the "
+                "generator's loss on D(G(z)) with G(z) itself; G(z).detach() is for the discriminator's loss only.",
+                "g_never_reached"),
+]
+
+def _flipped_labels(scores_real: torch.Tensor, scores_fake: torch.Tensor) -> torch.Tensor:
+    """The discriminator's loss with real labelled 0 and fake labelled 1."""
+    return losses.discriminator_loss(scores_fake, scores_real)
+
+
+#: Wrong discriminator updates, each the discriminator's parameters after one step.
+TRAIN_STEP_DISCRIMINATOR_MISTAKES = [
+    KnownAnswer("the discriminator was trained with the labels flipped (real 0, fake 1). Its loss is "
+                "BCE(D(x), 1) + BCE(D(G(z).detach()), 0).",
+                lambda: _reference_run(discriminator_loss=_flipped_labels)[0][0][1]),
 ]
 
 #: Wrong generator updates, each the generator's parameters after one step.
@@ -181,6 +215,18 @@ TRAIN_STEP_GENERATOR_MISTAKES = [
                 "loss amounts to); use the non-saturating BCE(D(G(z)), 1).",
                 lambda: _generator_after_one_step(loss="minimax")),
 ]
+
+
+def _check_first_step(what: str, name: str, got: Parameters, reference: Parameters,
+                      mistakes: list[KnownAnswer], otherwise: str) -> None:
+    """A network's parameters after the first step against the reference's: the known mistake
+    they match, else ``otherwise``."""
+    if same_parameters(got, reference):
+        return
+    hint = diagnose(got, mistakes, same=same_parameters)
+    if hint:
+        raise AssertionError(f"{what}: the {name}'s update is wrong.\nHint: {hint}")
+    raise AssertionError(f"{what}: after one step the {name} differs from the reference.\nHint: {otherwise}")
 
 
 def _two_losses(value, what: str) -> tuple[float, float]:
@@ -217,17 +263,11 @@ def check_train_step(fn: Callable) -> None:
     loss_d, loss_g = _two_losses(returned[0], what)
     (g1, d1), (g2, d2) = states
     (rg1, rd1), (rg2, rd2) = reference_states
-    if not same_parameters(d1, rd1):
-        raise AssertionError(f"{what}: after one step the discriminator differs from the reference.\n"
-                             f"Hint: its loss is BCE(D(x), 1) + BCE(D(G(z).detach()), 0), with "
-                             f"opt_d.zero_grad() before backward().")
-    if not same_parameters(g1, rg1):
-        hint = diagnose(g1, TRAIN_STEP_GENERATOR_MISTAKES, same=same_parameters)
-        if hint:
-            raise AssertionError(f"{what}: the generator's update is wrong.\nHint: {hint}")
-        raise AssertionError(f"{what}: after one step the generator differs from the reference.\nHint: "
-                             f"call opt_g.zero_grad(), then backward() on BCE(D(G(z)), 1) computed "
-                             f"through the updated discriminator, then opt_g.step().")
+    _check_first_step(what, "discriminator", d1, rd1, TRAIN_STEP_DISCRIMINATOR_MISTAKES,
+                      "its loss is BCE(D(x), 1) + BCE(D(G(z).detach()), 0), with opt_d.zero_grad() before backward().")
+    _check_first_step(what, "generator", g1, rg1, TRAIN_STEP_GENERATOR_MISTAKES,
+                      "call opt_g.zero_grad(), then backward() on BCE(D(G(z)), 1) computed through the updated "
+                      "discriminator, then opt_g.step().")
     if not (same_parameters(d2, rd2) and same_parameters(g2, rg2)):
         raise AssertionError(f"{what}: the first step is right but the second is not: gradients "
                              f"accumulate across steps.\nHint: call opt_d.zero_grad() and "
@@ -264,10 +304,13 @@ class _ActivationRecorder(TorchFunctionMode):
         super().__init__()
         self.calls: list[tuple[str, float | None]] = []
         self.sequence: list[str] = []
+        self.names: set[str] = set()           # every torch function called
+        self.upsampled: list[tuple[int, ...]] = []  # (H, W) into the first transposed convolution, then out of each
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         name = getattr(func, "__name__", "")
+        self.names.add(name)
         if name in _HIDDEN_ACTIVATIONS:
             slope = None
             if name.startswith("leaky_relu"):
@@ -276,7 +319,12 @@ class _ActivationRecorder(TorchFunctionMode):
             self.sequence.append(name.rstrip("_"))
         elif name in self._LAYERS:
             self.sequence.append(name)
-        return func(*args, **kwargs)
+        result = func(*args, **kwargs)
+        if name == "conv_transpose2d" and torch.is_tensor(result) and torch.is_tensor(args[0]):
+            if not self.upsampled:
+                self.upsampled.append(tuple(args[0].shape[-2:]))
+            self.upsampled.append(tuple(result.shape[-2:]))
+        return result
 
 
 def _is_affine(network: nn.Module, shape: tuple[int, ...], scale: float, post: Callable = lambda y: y) -> bool:
@@ -308,7 +356,7 @@ class NetworkSpec:
     sizes: str                     # the sizes, for the parameter-count hint
     latent_dim: int = 0
     n_params: int = 0
-    batch_norm: bool = False       # a BatchNorm between each hidden layer and its activation
+    batch_norm: tuple[int, ...] = ()  # the features of the BatchNorm between each hidden layer and its activation
 
 
 GENERATOR_SPECS = {
@@ -316,7 +364,7 @@ GENERATOR_SPECS = {
                        latent_dim=64, n_params=550_416),
     "dcgan": NetworkSpec(nn.ConvTranspose2d, (False, False, True), "relu", None,
                          "channels 100 -> 128 -> 64 -> 1 at 1×1 -> 7×7 -> 14×14 -> 28×28, a BatchNorm after each "
-                         "hidden transposed convolution", latent_dim=100, n_params=759_681, batch_norm=True),
+                         "hidden transposed convolution", latent_dim=100, n_params=759_681, batch_norm=(128, 64)),
 }
 DISCRIMINATOR_SPECS = {
     "mlp": NetworkSpec(nn.Linear, (True, True, True), "leaky_relu", 0.2, "784 -> 512 -> 256 -> 1",
@@ -390,6 +438,29 @@ def _check_structure(network: nn.Module, spec: NetworkSpec, recorder: _Activatio
         raise AssertionError(f"{what}'s biases differ from the spec.\nHint: {hint}")
 
 
+def _size_hint(network: nn.Module, spec: NetworkSpec, got: int) -> str:
+    """What the module tree says about a wrong parameter count: Linear widths other than the
+    spec's, or BatchNorm layers the spec does not have (when they account for the difference)."""
+    linears = [m for m in network.modules() if isinstance(m, nn.Linear)]
+    widths = [linears[0].in_features] + [m.out_features for m in linears] if linears else []
+    spec_widths = [int(w) for w in re.findall(r"\d+", spec.sizes)] if spec.layer is nn.Linear else []
+    if spec_widths and widths and widths != spec_widths:
+        return (f"your Linear layers go {' -> '.join(map(str, widths))}; the spec's go "
+                f"{' -> '.join(map(str, spec_widths))}.")
+    norms = [m for m in network.modules() if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d))]
+    extra = [m.num_features for m in norms]
+    for features in spec.batch_norm:
+        if features in extra:
+            extra.remove(features)
+    norm_parameters = sum(p.numel() for m in norms for p in m.parameters())
+    if extra and got - spec.n_params == norm_parameters - 2 * sum(spec.batch_norm):
+        where = (f"BatchNorm only after the hidden layers (over {', '.join(map(str, spec.batch_norm))} channels), "
+                 f"none on the output layer" if spec.batch_norm else "no BatchNorm at all")
+        return (f"the {got - spec.n_params:,} extra parameters are those of BatchNorm layers the spec does not have "
+                f"(over {', '.join(map(str, extra))} features); the spec has {where}. Remove them.")
+    return ""
+
+
 def _latent_size_hint(latent_dim: int) -> Callable[[str], str]:
     def hint(text: str) -> str:
         found = re.search(r"mat1 and mat2 shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)", text)
@@ -425,28 +496,39 @@ def check_generator_spec(generator: nn.Module, latent_dim: int = 64, n_params: i
     if not torch.is_tensor(out):
         raise wrong_return(out, f"{what}'s forward", f"images of shape {(16, *image_shape)}")
     if tuple(out.shape) != (16, *image_shape):
-        if out.numel() == 16 * math.prod(image_shape):
+        if tuple(out.shape) == (16, *image_shape[1:]):
+            hint = (f"the channel dimension is missing: images are (B, {', '.join(map(str, image_shape))}), with "
+                    f"{image_shape[0]} channel: view the output with .view(-1, *{image_shape}).")
+        elif out.numel() == 16 * math.prod(image_shape):
             hint = f"reshape the last layer's output with .view(-1, *{image_shape})."
         elif known is not None and known.layer is nn.ConvTranspose2d and out.dim() == 4:
-            hint = (f"each transposed convolution's kernel, stride and padding set its output size: the spec "
-                    f"goes {known.sizes.split(', ')[0].split(' at ')[1]} (your conv_transpose_output_size "
-                    f"finds them).")
+            yours = " -> ".join("×".join(map(str, size)) for size in recorder.upsampled)
+            hint = (f"each transposed convolution's kernel, stride and padding set its output size, "
+                    f"(size - 1)·stride - 2·padding + kernel: yours go {yours}, the spec's "
+                    f"{known.sizes.split(', ')[0].split(' at ')[1]} (your conv_transpose_output_size finds "
+                    f"the kernel, stride and padding that do).")
         else:
             hint = f"the last layer must produce {math.prod(image_shape)} values per sample; check the layer sizes."
         raise AssertionError(f"{what} maps z of shape (16, {latent_dim}) to {tuple(out.shape)}; expected "
                              f"{(16, *image_shape)}.\nHint: {hint}")
     if out.min() < -1 - 1e-6 or out.max() > 1 + 1e-6:
+        unused = any(isinstance(m, nn.Tanh) for m in generator.modules()) and "tanh" not in recorder.names
         raise AssertionError(f"{what}'s outputs range over [{out.min():.2f}, {out.max():.2f}]; the data "
-                             f"is in [-1, 1].\nHint: end the generator with nn.Tanh().")
+                             f"is in [-1, 1].\nHint: " + ("it has an nn.Tanh, but forward never applies it: "
+                                                         "call it on the last layer's output." if unused else
+                                                         "end the generator with nn.Tanh()."))
     if out.min() >= 0:
         raise AssertionError(f"{what} never outputs a negative value: it ends in a sigmoid (range [0, 1]) "
-                             f"while the data is in [-1, 1].\nHint: end the generator with nn.Tanh().")
+                             f"while the data is in [-1, 1].\nHint: replace the final sigmoid with nn.Tanh().")
     if known is not None:
         _check_structure(generator, known, recorder, what, lambda: _is_affine(
             generator, (latent_dim,), 0.05, lambda y: torch.atanh(y.clamp(-0.999999, 0.999999))))
     got = count_parameters(generator)
     if got != n_params:
-        if known is not None and known.layer is nn.ConvTranspose2d:
+        hint = known is not None and _size_hint(generator, known, got)
+        if hint:
+            pass
+        elif known is not None and known.layer is nn.ConvTranspose2d:
             hint = f"check the {known.sizes}, and each layer's kernel size."
         elif known is not None:
             hint = f"check the layer sizes ({known.sizes})."
@@ -495,8 +577,8 @@ def check_discriminator_spec(discriminator: nn.Module, n_params: int = 533_505,
     got = count_parameters(discriminator)
     if got != n_params:
         sizes = known.sizes if known is not None else f"{math.prod(image_shape)} -> hidden layers -> 1"
-        raise AssertionError(f"{what} has {got:,} parameters; the spec gives {n_params:,}.\nHint: check "
-                             f"the layer sizes ({sizes}).")
+        hint = (known is not None and _size_hint(discriminator, known, got)) or f"check the layer sizes ({sizes})."
+        raise AssertionError(f"{what} has {got:,} parameters; the spec gives {n_params:,}.\nHint: {hint}")
     passed(f"discriminator: (B, {', '.join(map(str, image_shape))}) -> one logit per image, {n_params:,} parameters"
            + (", LeakyReLU(0.2) and biases as specified" if known is not None else ""))
 
@@ -538,7 +620,9 @@ def check_sample_images(fn: Callable) -> None:
     stats = generator.net[1].running_mean.clone()
     generator.train()
     generator.seen.clear()
+    rng_states = [torch.random.get_rng_state()]
     images = call(fn, generator, 10, what=what, hints=[_sampling_latent_hint])
+    rng_states.append(torch.random.get_rng_state())
     noise = torch.cat([z.flatten() for z in generator.seen]) if generator.seen else None
     if noise is not None and noise.numel() >= 20 and ((noise >= 0).all() or not 0.5 < float(noise.std()) < 2.0):
         drawn = ("no negative values: torch.rand draws U(0, 1)" if (noise >= 0).all()
@@ -564,9 +648,13 @@ def check_sample_images(fn: Callable) -> None:
         raise AssertionError(f"{what} returned the same image twice.\nHint: draw a different z for every "
                              f"sample: torch.randn(n, latent_dim).")
     again = call(fn, generator, 10, what=what)
+    rng_states.append(torch.random.get_rng_state())
     if torch.allclose(images, need_tensor(again, what, "a tensor of shape (10, 1, 28, 28)")):
-        raise AssertionError(f"{what} returns the same images on every call.\nHint: draw fresh noise each "
-                             f"call instead of reusing a fixed z.")
+        reseeds = not torch.equal(rng_states[0], rng_states[1]) and torch.equal(rng_states[1], rng_states[2])
+        raise AssertionError(f"{what} returns the same images on every call.\nHint: " + (
+            "it seeds the random number generator itself (torch.manual_seed inside the function), so every call "
+            "draws the same z, and the notebook's random stream starts over each time. Seed once, outside, if at "
+            "all." if reseeds else "draw fresh noise each call instead of reusing a fixed z."))
     passed("sample_images: fresh noise, eval mode, no gradients, the generator's mode restored")
 
 
@@ -582,6 +670,16 @@ HISTOGRAM_MISTAKES = [
     KnownAnswer("this averages the judge's probabilities; the histogram counts each image once, for "
                 "its most likely digit (argmax).",
                 lambda judge, images: torch.softmax(judge(images).detach(), 1).double().mean(0)),
+    KnownAnswer("the argmax ran over dimension 0, the images: it found, for each digit, the image that scores "
+                "it highest. Take it over the digits, dimension 1: judge(images).argmax(dim=1).",
+                lambda judge, images: torch.bincount(judge(images).detach().argmax(0), minlength=10)[:10].double()
+                / len(images)),
+    KnownAnswer("this counts every digit whose sigmoid passes 0.5, as if an image could be several digits; the "
+                "judge's 10 logits are one softmax: count each image once, for its argmax.",
+                lambda judge, images: (torch.sigmoid(judge(images).detach()) > 0.5).double().mean(0)),
+    KnownAnswer("these are percentages; the shares are fractions that sum to 1 (don't multiply by 100).",
+                lambda judge, images: 100 * torch.bincount(_predicted(judge, images), minlength=10).double()
+                / len(images)),
 ]
 
 

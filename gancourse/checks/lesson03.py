@@ -26,6 +26,14 @@ CONV_TRANSPOSE_MISTAKES = [
                 lambda size, kernel, stride, padding: (size - 1) * stride + kernel),
     KnownAnswer("size·stride ignores the kernel's overhang: the last input position still spreads over a "
                 "whole kernel.", lambda size, kernel, stride, padding: size * stride),
+    KnownAnswer("size·stride counts one stride too many: n inputs are n - 1 strides apart, so the formula "
+                "starts (size - 1)·stride.",
+                lambda size, kernel, stride, padding: size * stride - 2 * padding + kernel),
+    KnownAnswer("the padding is added; in a transposed convolution it is trimmed from both sides: "
+                "-2·padding.", lambda size, kernel, stride, padding: (size - 1) * stride + 2 * padding + kernel),
+    KnownAnswer("one short: the last input position covers `kernel` outputs, so the formula ends in + kernel, "
+                "not + kernel - 1: (size - 1)·stride - 2·padding + kernel.",
+                lambda size, kernel, stride, padding: (size - 1) * stride - 2 * padding + kernel - 1),
 ]
 
 
@@ -61,6 +69,9 @@ def check_dcgan_init(fn: Callable) -> None:
     module = nn.Sequential(nn.Sequential(nn.ConvTranspose2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.ReLU()),
                            nn.Sequential(nn.Conv2d(128, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.2)),
                            nn.Flatten(), nn.Linear(512, 64))
+    with torch.no_grad():  # BatchNorm's scales start at exactly 1: move them, so that setting them to 1 shows
+        for norm in (module[0][1], module[1][1]):
+            norm.weight.uniform_(0.5, 1.5)
     params = list(module.parameters())
     before = [p.detach().clone() for p in params]
     returned = call(fn, module, what=what, in_place=True)
@@ -76,7 +87,10 @@ def check_dcgan_init(fn: Callable) -> None:
               "Conv2d": [module[1][0]], "Linear": [module[3]]}
     untouched = {id(p) for p, b in zip(params, before) if torch.equal(p.detach(), b)}
     left = [name for name, group in layers.items() if all(id(layer.weight) in untouched for layer in group)]
-    if left and len(left) < len(layers):
+    if len(left) == len(layers):
+        raise AssertionError(f"{what} left every weight as it was.\nHint: change the layers in place, and reach "
+                             f"every layer type: module.apply(fn), or a loop over module.modules().")
+    if left:
         if left == ["ConvTranspose2d", "BatchNorm2d", "Conv2d"]:
             hint = ("the layers nested inside a Sequential were not reached: module.children() lists only the "
                     "direct children. Loop over module.modules(), or use module.apply(fn): both visit every "
@@ -91,20 +105,32 @@ def check_dcgan_init(fn: Callable) -> None:
         w = torch.cat([layer.weight.detach().flatten()]
                       + ([module[1][1].weight.detach().flatten()] if name == "BatchNorm2d" else []))
         if abs(w.mean().item() - mean) > (0.004 if mean == 0 else 0.01) or not 0.015 < w.std().item() < 0.025:
-            hint = {
-                "BatchNorm2d": "BatchNorm weights (its scale, γ) start around 1: N(1, 0.02), not N(0, 0.02) — "
-                               "a scale near 0 would silence every channel.",
-            }.get(name, f"{name} weights ~ N(0, 0.02): normal_(0.0, 0.02) on the weight.")
-            if abs(w.std().item() - 0.02) > 0.01 and name != "BatchNorm2d" and abs(w.mean().item()) < 0.01:
-                hint = f"the {name} weights have standard deviation {w.std().item():.3f}; DCGAN uses 0.02."
             raise AssertionError(f"{what}: {name} weights have mean {w.mean().item():.3f} and standard "
-                                 f"deviation {w.std().item():.3f}.\nHint: {hint} Did the function reach "
-                                 f"every layer type (module.apply visits them all)?")
+                                 f"deviation {w.std().item():.3f}.\nHint: {_init_hint(name, w, mean)}")
         if layer.bias is not None and layer.bias.detach().abs().max() > 0:
             raise AssertionError(f"{what}: {name} biases are not zero.\nHint: set them with bias.zero_() "
                                  f"(nn.init.zeros_).")
     passed("dcgan_init: convolution, transposed-convolution and linear weights ~ N(0, 0.02), "
            "BatchNorm weights ~ N(1, 0.02), biases 0")
+
+
+def _init_hint(name: str, w: torch.Tensor, mean: float) -> str:
+    """What a layer type's weights, drawn wrongly, say about how they were drawn."""
+    std, spread = w.std().item(), (w - mean).abs().max().item()
+    if std < 1e-6:
+        return (f"the {name} weights are all {w[0].item():g}, a constant (fill_, ones_, constant_); DCGAN draws "
+                f"them from N({mean:g}, 0.02): nn.init.normal_(layer.weight, {mean:.1f}, 0.02).")
+    if spread <= 0.02 * (1 + 1e-4) and std < 0.015:
+        return (f"the {name} weights lie within ±0.02 of {mean:g} with standard deviation {std:.3f}: a uniform "
+                f"distribution (uniform_(-0.02, 0.02)). DCGAN draws from a normal one, standard deviation 0.02: "
+                f"nn.init.normal_(layer.weight, {mean:.1f}, 0.02).")
+    if name == "BatchNorm2d":
+        return ("BatchNorm weights (its scale, γ) start around 1: N(1, 0.02), not N(0, 0.02) — a scale near 0 "
+                "would silence every channel.")
+    if abs(std - 0.02) > 0.01 and abs(w.mean().item()) < 0.01:
+        return f"the {name} weights have standard deviation {std:.3f}; DCGAN uses 0.02."
+    return (f"{name} weights ~ N(0, 0.02): normal_(0.0, 0.02) on the weight. Did the function reach every layer "
+            f"type (module.apply visits them all)?")
 
 
 def _within(tolerance: float) -> Callable[[torch.Tensor, torch.Tensor], bool]:
@@ -129,7 +155,8 @@ def check_interpolate(fn: Callable) -> None:
     if torch.allclose(start, z1, atol=1e-4) and torch.allclose(end, z0, atol=1e-4):
         raise AssertionError(f"{what} goes from z1 to z0: t = 0 should give z0 and t = 1 give z1.")
     if not (torch.allclose(start, z0, atol=1e-4) and torch.allclose(end, z1, atol=1e-4)):
-        raise AssertionError(f"{what} should give z0 at t = 0 and z1 at t = 1.")
+        hint = diagnose(start, _start_mistakes(z0, z1), same=_within(1e-4))
+        raise AssertionError(f"{what} should give z0 at t = 0 and z1 at t = 1." + (f"\nHint: {hint}" if hint else ""))
     mid = need_tensor(call(fn, z0.clone(), z1.clone(), 0.5, what=what), what, expected)
     paths = [KnownAnswer("linear interpolation, a straight line: its midpoint is shorter than typical noise "
                          "(about 0.71 of it in 100 dimensions)", lambda t: reference(z0, z1, t, "linear")),
@@ -145,6 +172,32 @@ def check_interpolate(fn: Callable) -> None:
     if torch.allclose(mid.norm(dim=1), torch.ones(64), atol=1e-3):
         raise AssertionError(f"{what} returns unit vectors; the generator was trained on N(0, I) noise, "
                              f"whose norm is about √d = 10 here.\nHint: don't normalise the result.")
+    hint = diagnose(mid, [KnownAnswer(_ONE_ANGLE_HINT, lambda: _slerp_one_angle(z0, z1, 0.5))], same=_within(1e-4))
     raise AssertionError(f"{what} at t = 0.5 is neither the linear midpoint (z0 + z1) / 2 nor the slerp "
-                         f"midpoint.\nHint: work row by row (dim=-1) and weight z0 by (1 - t) or "
-                         f"sin((1 - t)Ω) / sin Ω.")
+                         f"midpoint.\nHint: " + (hint or "work row by row (dim=-1) and weight z0 by (1 - t) or "
+                                                         "sin((1 - t)Ω) / sin Ω."))
+
+
+_ONE_ANGLE_HINT = ("one angle Ω for the whole batch: the dot product ran over every row at once. Each row is its own "
+                   "pair of points: Ω = arccos of (z0 * z1).sum(dim=-1, keepdim=True) / (|z0| |z1|) per row.")
+
+
+def _slerp_one_angle(z0: torch.Tensor, z1: torch.Tensor, t: float) -> torch.Tensor:
+    """Slerp with a single angle, from the whole batch's dot product."""
+    omega = torch.acos(((z0 * z1).sum() / (z0.norm() * z1.norm())).clamp(-1, 1))
+    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
+
+
+def _start_mistakes(z0: torch.Tensor, z1: torch.Tensor) -> list[KnownAnswer]:
+    """Known wrong paths, each what it gives at t = 0."""
+    omega = torch.acos(torch.nn.functional.cosine_similarity(z0, z1, dim=1).clamp(-1, 1)).unsqueeze(1)
+    return [
+        KnownAnswer("at t = 0 it gives unit vectors: the points were normalised (F.normalize, or dividing by the "
+                    "norm). The generator was trained on N(0, I) noise, whose norm is about √d = 10 here: slerp "
+                    "turns the direction but keeps the lengths; don't normalise z0, z1 or the result.",
+                    lambda: torch.nn.functional.normalize(z0, dim=1)),
+        KnownAnswer("at t = 0 it gives z0 + z1: z1 must be weighted by t too, (1 - t)·z0 + t·z1.",
+                    lambda: z0 + z1),
+        KnownAnswer("at t = 0 it gives sin(Ω)·z0: slerp divides by sin Ω, "
+                    "(sin((1 - t)Ω)·z0 + sin(tΩ)·z1) / sin Ω.", lambda: torch.sin(omega) * z0),
+    ]

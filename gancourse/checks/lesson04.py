@@ -33,32 +33,52 @@ def _coverage_cases():
 
 
 def _same_coverage(got: tuple[float, float], known: tuple[float, float]) -> bool:
-    return known[0] == got[0] and abs(known[1] - got[1]) < 1e-6
+    return abs(known[0] - got[0]) < 1e-6 and abs(known[1] - got[1]) < 1e-6
 
 
-def _coverage_variant(threshold: Callable[[float], float], share_of: bool = True, filter_modes: bool = True,
-                      invert: bool = False) -> Callable:
-    """A mode-coverage function with one thing done differently (``threshold`` of std)."""
+def _coverage_variant(threshold: Callable[[float], float] = lambda std: 3 * std, share_of: str = "samples",
+                      filter_modes: bool = True, invert: bool = False, squared: bool = False) -> Callable:
+    """A mode-coverage function with one thing done differently (``threshold`` of std; the
+    high-quality count divided by the number of "samples", of "centers", or by "nothing"; the
+    squared distance compared with the threshold)."""
     def coverage(samples, centers, std):
         distance, nearest = torch.cdist(samples, centers).min(1)
+        distance = distance ** 2 if squared else distance
         good = (distance >= threshold(std)) if invert else (distance < threshold(std))
         modes = len(set(nearest[good if filter_modes else slice(None)].tolist()))
-        return modes, float(good.double().mean()) if share_of else float(good.sum())
+        divisor = {"samples": len(samples), "centers": len(centers), "nothing": 1}[share_of]
+        return modes, float(good.sum()) / divisor
     return coverage
+
+
+def _nearest_sample_per_mode(samples, centers, std):
+    """Distances minimised over the samples (dim 0): each centre's nearest sample."""
+    good_modes = torch.cdist(samples, centers).min(0).values < 3 * std
+    return int(good_modes.sum()), float(good_modes.double().mean())
 
 
 #: Known wrong coverages, each a function of (samples, centers, std).
 MODE_COVERAGE_MISTAKES = [
     KnownAnswer("the high-quality value is a count; report a share (divide by the number of samples).",
-                _coverage_variant(lambda std: 3 * std, share_of=False)),
+                _coverage_variant(share_of="nothing")),
     KnownAnswer("the threshold is 3 in data units; it is 3 standard deviations, 3·std.",
                 _coverage_variant(lambda std: 3.0)),
     KnownAnswer("std is already a standard deviation: the threshold is 3·std, not 3·std².",
                 _coverage_variant(lambda std: 3 * std ** 2)),
     KnownAnswer("a mode only counts when a *high-quality* sample has it as its nearest mode; samples "
-                "far from every mode capture nothing.", _coverage_variant(lambda std: 3 * std, filter_modes=False)),
+                "far from every mode capture nothing.", _coverage_variant(filter_modes=False)),
     KnownAnswer("the share is inverted: high quality means *close* to a mode (distance < 3·std).",
-                _coverage_variant(lambda std: 3 * std, invert=True)),
+                _coverage_variant(invert=True)),
+    KnownAnswer("the high-quality count is divided by the number of modes; the share is over the samples: "
+                "divide by the number of samples (or take the mean of the boolean mask).",
+                _coverage_variant(share_of="centers")),
+    KnownAnswer("the squared distance is compared with 3·std: square both sides, distance² < (3·std)², or "
+                "compare the distance itself (torch.cdist gives it) with 3·std.", _coverage_variant(squared=True)),
+    KnownAnswer("the pair is in the wrong order: return (modes_captured, high_quality_share).",
+                lambda samples, centers, std: _coverage_variant()(samples, centers, std)[::-1]),
+    KnownAnswer("the minimum ran over dimension 0, the samples: that finds each centre's nearest sample. The "
+                "exercise wants each sample's nearest centre: torch.cdist(samples, centers).min(dim=1).",
+                _nearest_sample_per_mode),
 ]
 
 
@@ -96,6 +116,25 @@ PACK_MISTAKES = [
 ]
 
 
+def _pack_shape_hint(got: tuple[int, ...], shape: tuple[int, ...], m: int) -> str:
+    """What a packed shape with the right number of values says about how it was made."""
+    batch, features = shape[0], math.prod(shape[1:])
+    if got[:2] == (batch // m, m):
+        return ("the m samples of each group must be flattened into one row (each row holds m whole samples): "
+                "reshape to (B / m, -1).")
+    if len(got) == 2 and got[0] == m and m != batch // m:
+        return (f"this makes m = {m} rows; pack makes B / m = {batch // m} rows, each holding m whole samples: "
+                f"x.reshape(B // m, -1).")
+    if len(got) == 2 and got[1] == m * shape[1] and shape[1] != features:
+        return (f"each row holds m · x.shape[1] = {got[1]} numbers, but a sample of shape {shape[1:]} has {features}: "
+                f"x.shape[1] is the channel count for images. Flatten everything after the batch dimension: "
+                f"x.reshape(B // m, -1).")
+    if len(got) == 2 and got[1] == 2 * m and features != 2:
+        return (f"each row holds m · 2 numbers: the 2 features of the toy data are written into the code, but a "
+                f"sample here has {features}. x.reshape(B // m, -1) works for any shape.")
+    return "each row must hold m whole samples: (B, ...) -> (B / m, m · features)."
+
+
 @learner_facing
 def check_pack(fn: Callable) -> None:
     """Check ``fn(x, m) -> packed`` turns float32 (B, ...) into (B / m, m · features), consecutive
@@ -109,10 +148,8 @@ def check_pack(fn: Callable) -> None:
         expected = reference(x, m)
         got = need_tensor(call(fn, x.clone(), m, what=what), what, f"a tensor of shape {tuple(expected.shape)}")
         if got.shape != expected.shape:
-            hint = ("each row must hold m whole samples: (B, ...) -> (B / m, m · features)."
-                    if got.numel() == expected.numel() else "keep every number of every sample.")
-            if len(shape) > 2 and got.shape == (shape[0] // m, m, math.prod(shape[1:])):
-                hint = "flatten each group into one row: reshape to (B / m, -1)."
+            hint = _pack_shape_hint(tuple(got.shape), shape, m) if got.numel() == expected.numel() else (
+                "keep every number of every sample.")
             raise AssertionError(f"{what}(x of shape {shape}, m={m}) has shape {tuple(got.shape)}, "
                                  f"expected {tuple(expected.shape)}.\nHint: {hint}")
         if not torch.equal(got, expected):

@@ -11,7 +11,7 @@ from torch import nn
 
 from gancourse import losses
 from gancourse.checks.core import (
-    KnownAnswer, Parameters, Squeeze, as_scalar, bce_with_label, call, close, compare_loss, diagnose,
+    KnownAnswer, Parameters, Squeeze, as_scalar, bce_with_label, call, close, compare_loss, diagnose, has_gradient,
     learner_facing, match, need_number, parameters_of, passed, random_logits, same_parameters,
 )
 from gancourse.training import TrainConfig, Trainer
@@ -33,6 +33,9 @@ CRITIC_LOSS_MISTAKES = [
                 "averaged); the loss is mean f(G(z)) - mean f(x).", lambda r, f: (f.mean() - r.mean()) / 2),
     KnownAnswer("the real term is missing.", lambda r, f: f.mean()),
     KnownAnswer("the fake term is missing.", lambda r, f: -r.mean()),
+    KnownAnswer("this takes the absolute value of the difference, so the loss can never go below 0 and its "
+                "gradient flips sign whenever real and fake scores cross. Return the difference itself: "
+                "mean f(G(z)) - mean f(x).", lambda r, f: (f.mean() - r.mean()).abs()),
 ]
 
 
@@ -42,7 +45,7 @@ def check_critic_loss(fn: Callable) -> None:
     scores of the same shape (8,), with its gradients (lesson 05)."""
     real, fake = random_logits(4, 8, 3.0), random_logits(5, 8, 3.0)
     compare_loss(fn, losses.critic_loss, [real, fake], CRITIC_LOSS_MISTAKES, "your critic_loss",
-                 "the critic loss is mean f(G(z)) - mean f(x).")
+                 "the critic loss is mean f(G(z)) - mean f(x).", also=[[fake, real]])
     passed("critic_loss matches mean f(G(z)) - mean f(x): value and gradients")
 
 
@@ -54,6 +57,8 @@ WGAN_GENERATOR_LOSS_MISTAKES = [
                 lambda f: bce_with_label(f, 1)),
     KnownAnswer("a sigmoid squashes the scores; use them raw.", lambda f: -torch.sigmoid(f).mean()),
     KnownAnswer("this sums over the batch; use the mean.", lambda f: -f.sum()),
+    KnownAnswer("the log of the scores treats them as probabilities (NaN where a score is negative); WGAN "
+                "scores are used raw, no log: -mean f(G(z)).", lambda f: -torch.log(f).mean()),
 ]
 
 
@@ -111,6 +116,13 @@ GRADIENT_PENALTY_MISTAKES = [
     KnownAnswer("the gradient is taken of the *mean* of the scores, which divides each sample's "
                 "gradient by the batch size. Differentiate the sum (or pass "
                 "grad_outputs=torch.ones_like(scores)).", ((2 / 8 - 1) ** 2, (0.5 / 8 - 1) ** 2)),
+    KnownAnswer("one norm over the whole batch's gradient (g.norm()), which is √B times a sample's here: take "
+                "one norm per sample, g.flatten(1).norm(dim=1), then average (norm - 1)² over the batch.",
+                ((8 ** 0.5 * 2 - 1) ** 2, (8 ** 0.5 * 0.5 - 1) ** 2)),
+    KnownAnswer("the norm runs over dimension 1 only (the channels), one norm per pixel; each sample's norm "
+                "runs over all its features: g.flatten(1).norm(dim=1).",
+                lambda: tuple(float(((_LinearCritic(n).weight.detach().norm(dim=0) - 1) ** 2).mean())
+                              for n in (2.0, 0.5))),
 ]
 
 _EPS_AT_ENDS = ("the penalty is taken at the real or the fake samples; it belongs at random "
@@ -120,6 +132,8 @@ _EPS_ONE_FOR_BATCH = ("one eps for the whole batch: every sample is interpolated
                       "torch.rand(B, *[1] * (real.dim() - 1)).")
 _EPS_PER_FEATURE = ("eps is drawn per feature; draw one eps ~ U(0, 1) per sample, shape (B, 1, 1, 1), "
                     "so x_hat lies on the line between a real and a fake sample.")
+_EPS_OUTSIDE = ("eps falls outside [0, 1] (torch.randn draws a normal), so x_hat leaves the segment between the real "
+                "and the fake sample. Draw eps ~ U(0, 1) with torch.rand.")
 
 
 def _eps_shape_hint(text: str) -> str:
@@ -209,6 +223,8 @@ def check_gradient_penalty(fn: Callable) -> None:
                 hint = _EPS_PER_FEATURE
             elif torch.allclose(flat, flat[:1].expand_as(flat), atol=1e-7) and flat.abs().max() > 1e-6:
                 hint = _EPS_ONE_FOR_BATCH
+            elif bool((flat[:, 0].abs() > u.flatten(1)[0, 0] * (1 + 1e-4)).any()):  # |2 eps - 1| > 1
+                hint = _EPS_OUTSIDE
         if not hint and not 0.30 < value < 0.37:
             if value < 0.02:
                 hint = _EPS_AT_ENDS
@@ -252,7 +268,9 @@ def check_clip_weights(fn: Callable) -> None:
         if all(torch.equal(p, b) for p, b in zip(params, before)):
             raise AssertionError(f"{what} left every parameter unchanged. Clamp in place: "
                                  f"`p.clamp_(-c, c)` for each p in module.parameters(), under "
-                                 f"torch.no_grad(); `p = p.clamp(...)` only rebinds a name.")
+                                 f"torch.no_grad(); `p = p.clamp(...)` only rebinds a name, and clamping a copy "
+                                 f"(parameters_to_vector(...) or p.clone()) leaves the "
+                                 f"parameters as they were.")
         for (name, p), b in zip(module.named_parameters(), before):
             if not torch.equal(p, b.clamp(-c, c)):
                 if torch.equal(p, b):
@@ -261,6 +279,11 @@ def check_clip_weights(fn: Callable) -> None:
                     hint = f"values above c remain in {name}: clip both sides, to [-c, c]."
                 elif (p < -c - 1e-12).any():
                     hint = f"values below -c remain in {name}: clip both sides, to [-c, c]."
+                elif torch.equal(p, b.clamp(*(float(v) for v in p.detach().aminmax()))):
+                    low, high = (float(v) for v in p.detach().aminmax())
+                    hint = (f"{name} was clamped to [{low:g}, {high:g}]; the bounds are [-c, c] = [{-c:g}, {c:g}]"
+                            + (": the lower bound is -c, not 0." if low == 0 else
+                               ": use the c it is given, not a fixed number."))
                 else:
                     hint = (f"values of {name} inside [-c, c] changed: clamp (leave them as they are), "
                             f"don't rescale. Was c = {c} used, or a fixed number?")
@@ -289,11 +312,11 @@ def _critic_setup():
     return critic, generator, opt, real, fake
 
 
-def _trainer_update(gp_weight: float, swap: bool = False) -> tuple[Parameters, float]:
-    """The critic's parameters after one update by the package's Trainer (WGAN-GP, SGD), and the
-    loss; ``swap`` exchanges the real and the fake batch."""
+def _trainer_update(gp_weight: float, swap: bool = False, loss: str = "wgan-gp") -> tuple[Parameters, float]:
+    """The critic's parameters after one update by the package's Trainer (SGD; ``loss``, WGAN-GP
+    by default), and the loss; ``swap`` exchanges the real and the fake batch."""
     critic, generator, _, real, fake = _critic_setup()
-    config = TrainConfig(loss="wgan-gp", optimizer="sgd", lr_d=_LEARNING_RATE, gp_weight=gp_weight,
+    config = TrainConfig(loss=loss, optimizer="sgd", lr_d=_LEARNING_RATE, gp_weight=gp_weight,
                          n_critic=1, latent_dim=2, snapshot_every=0)
     trainer = Trainer(generator, critic, real, config, "cpu")
     first, second = (fake.detach(), real) if swap else (real, fake.detach())
@@ -313,12 +336,15 @@ def _known_updates() -> tuple[list[KnownAnswer], list[KnownAnswer]]:
     SGD without momentum moves the weights by -lr·gradient, which is linear in the loss, so with
     C the critic loss and P, P' the penalty with eps on the real or on the fake samples, three
     Trainer updates give them all: w + Δ(C + λP), w + Δ(C) and, real and fake swapped,
-    w + Δ(-C + λP'). No create_graph: the penalty's value, but no gradient from it.
+    w + Δ(-C + λP'). No create_graph: the penalty's value, but no gradient from it. A fourth,
+    w + Δ(B) with B the standard GAN's cross-entropy loss, gives that mistake.
     """
     start = parameters_of(_critic_setup()[0])
     correct, correct_loss = _trainer_update(_GP_WEIGHT)
     plain, plain_loss = _trainer_update(0.0)
     swapped, swapped_loss = _trainer_update(_GP_WEIGHT, swap=True)
+    cross_entropy, _ = _trainer_update(0.0, loss="non-saturating")
+    lam = _GP_WEIGHT
     accepted = [
         KnownAnswer("eps on the real samples", (correct, correct_loss)),
         KnownAnswer("eps on the fakes", (_combine((1, swapped), (2, plain), (-2, start)), swapped_loss + 2 * plain_loss)),
@@ -333,7 +359,16 @@ def _known_updates() -> tuple[list[KnownAnswer], list[KnownAnswer]]:
                     (_combine((1, correct), (-2, plain), (2, start)), None)),
         KnownAnswer("gradients from an earlier step were added in: call opt.zero_grad() first.",
                     ([p - _LEARNING_RATE * _STALE_GRADIENT for p in correct], None)),
-        KnownAnswer("the critic's weights did not change: call loss.backward() and opt.step().", (start, None)),
+        KnownAnswer("the critic's weights did not change: opt.step() was never called. Call it after "
+                    "loss.backward().", (start, None)),
+        KnownAnswer("the penalty is subtracted; it is added: critic_loss + gp_weight · penalty.",
+                    (_combine((2, plain), (-1, correct)), None)),
+        KnownAnswer("gp_weight multiplies the critic loss instead of the penalty: critic_loss + gp_weight · penalty.",
+                    (_combine((lam - 1 / lam, plain), (1 / lam, correct), (1 - lam, start)), None)),
+        KnownAnswer("this is the standard GAN's cross-entropy loss on the critic's scores; the WGAN critic "
+                    "minimises mean f(fake) - mean f(real), raw scores, no sigmoid, no log (plus gp_weight · "
+                    "penalty).",
+                    (_combine((1, cross_entropy), (1, correct), (-1, plain)), None)),
     ]
     return accepted, mistakes
 
@@ -347,6 +382,24 @@ def _same_update(got: tuple[Parameters, object], known: tuple[Parameters, float 
     (params, loss), (known_params, known_loss) = got, known
     return same_parameters(params, known_params) and (
         known_loss is None or abs(_loss_value(loss) - known_loss) < 1e-4 * max(1.0, abs(known_loss)))
+
+
+def _watch_steps(critic: nn.Module, opt: torch.optim.Optimizer) -> list[tuple[bool, bool]]:
+    """For each opt.step() to come: (whether the critic had a gradient then, whether one had reached
+    it through backward since the previous step)."""
+    steps: list[tuple[bool, bool]] = []
+    reached = [False]
+    for p in critic.parameters():
+        p.register_hook(lambda grad: reached.__setitem__(0, True))
+    step = opt.step
+
+    def watched(*args, **kwargs):
+        steps.append((has_gradient(critic), reached[0]))
+        reached[0] = False
+        return step(*args, **kwargs)
+
+    opt.step = watched
+    return steps
 
 
 @learner_facing
@@ -364,6 +417,7 @@ def check_critic_step(fn: Callable) -> None:
     critic, generator, opt, real, fake = _critic_setup()
     shapes: list[tuple[int, ...]] = []
     critic.register_forward_pre_hook(lambda module, inputs: shapes.append(tuple(inputs[0].shape)))
+    steps = _watch_steps(critic, opt)
     torch.manual_seed(1)
     loss = call(fn, critic, opt, real, fake, _GP_WEIGHT, what=what)
     got = parameters_of(critic)
@@ -388,6 +442,12 @@ def check_critic_step(fn: Callable) -> None:
         passed("critic_step: zero_grad, E[f(fake)] - E[f(real)] + λ·penalty (through create_graph), backward, "
                "step; no gradient reaches the generator")
         return
+    if steps and not any(found for found, _ in steps):
+        reached = any(reached for _, reached in steps)
+        raise AssertionError(f"{what}: opt.step() found no gradient on the critic.\nHint: " + (
+            "zero_grad() ran after backward() and before step(), wiping the gradients the step needed: the order "
+            "is opt.zero_grad(), loss.backward(), opt.step()." if reached else
+            "call loss.backward() before opt.step()."))
     hint = diagnose((got, loss), mistakes, same=_same_update) or (
         "zero the gradients, compute critic_loss + gp_weight * penalty (one eps per sample from "
         "torch.rand(B, 1)), backward, step.")
