@@ -10,22 +10,42 @@ become "YOUR ANSWER HERE". Outputs, execution counts and widget state are droppe
 
 Nothing a learner makes is ever lost. The generator refuses a destination that is its source (or
 inside it, or around it); it leaves notebooks it has no solution for alone; it refuses to replace
-an exercise notebook in which a stub was replaced (a learner's work) unless given ``--force``,
-which first copies the notebook to ``NAME.ipynb.bak-<time>``; and it writes all or nothing: every
-notebook is generated and checked before the first file is written, each file is written
-atomically, and a failed write puts back the files already written. A malformed marker (not a
-whole ``### BEGIN SOLUTION`` / ``### END SOLUTION`` comment line, nested, unclosed) is refused,
-naming the notebook, cell and line. Exit status: 0 done, 2 bad input or refused (one line per
-problem on stderr), 1 a write failed (disk full...).
+an exercise notebook that holds a learner's work unless given ``--force``, which first copies the
+notebook to ``NAME.ipynb.bak-<time>``. Each exercise notebook records, in its metadata
+(``gancourse.generated``: cell id -> a short SHA-256 of the source), every cell as generated, so
+a cell edited since (a stub replaced, notes in a text cell, a changed line of code) or added by the
+learner is their work; outputs and execution counts never are. (For a notebook written before
+that record existed, a replaced stub or an added cell is the learner's work.) It writes all or
+nothing: every notebook is generated and checked before the first file is written, each file is
+written atomically, and a failed or interrupted write (Ctrl-C is held back until the file in
+progress is whole) puts back every file as it was and removes the backups. A malformed marker
+(not a whole ``### BEGIN SOLUTION`` / ``### END SOLUTION`` comment line, nested, unclosed, a line
+that looks like a marker: ``#BEGIN SOLUTION``, ``## End Solution``) is refused, naming the
+notebook, cell and line. Exit status: 0 done, 2 bad input or refused (one line per problem on
+stderr), 1 a write failed (disk full...), 130 interrupted (the line says what is on disk).
 """
 from __future__ import annotations
 
+import sys
+
+if __name__ == "__main__":  # Ctrl-C during the imports (nbformat: a second) or the arguments: one line, 130
+    try:
+        from gancourse.exercises import main as _main  # this file again, as a module
+
+        _status = _main()
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing was changed", file=sys.stderr)
+        _status = 130
+    sys.exit(_status)
+
 import argparse
+import contextlib
+import hashlib
 import io
 import json
 import os
 import re
-import sys
+import signal
 import time
 import tokenize
 import warnings
@@ -42,12 +62,28 @@ _DEF = re.compile(r"^\s*(?:async\s+)?def\s+(\w+)\s*\(")
 #: The only marker lines there are: a whole comment line, optionally naming the exercise.
 _BEGIN_LINE = re.compile(r"^\s*### BEGIN SOLUTION(?:[ \t]+[A-Za-z_][\w.]*)?\s*$")
 _END_LINE = re.compile(r"^\s*### END SOLUTION\s*$")
-#: Anything that looks like a marker but is not one of the above (lowercase, misspelt, in a string).
-_NEAR_MARKER = re.compile(r"\b(begin|end)[\s_-]*solutions?\b", re.IGNORECASE)
+#: A line that opens like a marker: '#'s, then "begin"/"end" and "solution(s)" in any case and spacing.
+_NEAR_MARKER = re.compile(r"^\s*(#+)\s*(begin|end)[\s_-]*(solutions?)\b(.*)$", re.IGNORECASE)
+#: The marker's own text, anywhere in a line (in a string, after code).
+_MARKER_TEXT = re.compile(r"### (BEGIN|END) SOLUTION")
 #: The stubs the generator writes, as a learner finds them.
 _CODE_STUB = re.compile(r"^([ \t]*)# YOUR CODE HERE\n\1raise NotImplementedError\(\"Exercise '([^'\n]*)' is not done yet: "
                         r"replace this line with your code, then run the check cell below\.\"\)$", re.M)
 _ANSWER_STUB = re.compile(r"^[ \t]*YOUR ANSWER HERE[ \t]*$", re.M)
+
+
+#: Notebook metadata key of the generator's record: {"generated": {cell id: _digest(source)}}.
+_RECORD = "gancourse"
+
+
+def _digest(source: str) -> str:
+    """A short fingerprint of a cell's source as the generator wrote it."""
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+
+
+def _cell_key(cell: nbformat.NotebookNode, index: int) -> str:
+    """A cell's id; its index in notebooks too old for ids (format 4.4 and before)."""
+    return cell.get("id") or f"#{index}"
 
 
 class SolutionMarkerError(ValueError):
@@ -90,13 +126,35 @@ def _comment_lines(source: str) -> set[int] | None:
     return lines
 
 
+def _near_marker(line: str) -> str | None:
+    """"begin" or "end" where a line that is not a marker looks like one, else None.
+
+    It looks like one when it holds the marker's text (``print("### BEGIN SOLUTION")``), or when it
+    is a comment (or heading) line whose words are "begin/end solution" and at most one more word
+    (``#BEGIN SOLUTION``, ``## End Solution``, ``### begin solution x``), written with three '#'
+    or in capitals (``### END SOLUTION done``, ``# BEGIN SOLUTION my name``). Prose does not:
+    ``The end solution is a fixed point.``, ``# the end solution of the ODE``, ``# End solution
+    of the ODE``.
+    """
+    text = _MARKER_TEXT.search(line)
+    if text:
+        return text.group(1).lower()
+    near = _NEAR_MARKER.match(line)
+    if near is None:
+        return None
+    hashes, word, solution, rest = near.groups()
+    if len(rest.split()) <= 1 or len(hashes) >= 3 or (word.isupper() and solution.isupper()):
+        return word.lower()
+    return None
+
+
 def _marker(line: str, number: int, comments: set[int] | None, where: str) -> str | None:
     """"begin", "end" or None for one line; a line that looks like a marker but is not one is refused."""
     kind = "begin" if _BEGIN_LINE.match(line) else "end" if _END_LINE.match(line) else None
     if kind is None:
-        near = _NEAR_MARKER.search(line)
+        near = _near_marker(line)
         if near:
-            canonical = "### BEGIN SOLUTION [name]" if near.group(1).lower() == "begin" else "### END SOLUTION"
+            canonical = "### BEGIN SOLUTION [name]" if near == "begin" else "### END SOLUTION"
             raise SolutionMarkerError(
                 f"{where}, line {number}: {line.strip()!r} looks like a solution marker; a marker must be "
                 f"a comment line of its own, written exactly {canonical!r}")
@@ -167,6 +225,8 @@ def make_exercise(solution: nbformat.NotebookNode, name: str = "notebook",
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     notebook.metadata.pop("widgets", None)
+    notebook.metadata[_RECORD] = {"generated": {_cell_key(cell, index): _digest(cell.source)
+                                                for index, cell in enumerate(notebook.cells)}}
     return notebook
 
 
@@ -223,23 +283,75 @@ def _describe(stub: str) -> str:
     return f"exercise {name.group(1)!r}" if name else "a written answer"
 
 
-def learner_work(existing: nbformat.NotebookNode, generated: nbformat.NotebookNode) -> list[str]:
-    """What in ``existing`` (an exercise notebook on disk) no generator run made; [] if nothing.
+def _recorded(notebook: nbformat.NotebookNode) -> dict[str, str] | None:
+    """The generator's record of the cells it wrote (cell key -> digest), or None where there is none."""
+    record = notebook.metadata.get(_RECORD)
+    generated = record.get("generated") if isinstance(record, dict) else None
+    if isinstance(generated, dict) and all(isinstance(v, str) for v in generated.values()):
+        return dict(generated)
+    return None
 
-    A notebook the generator wrote for any earlier version of its solution holds every stub it
-    was given, so: a cell whose stubs are gone (replaced by the learner's code or answer), and a
-    cell that the new exercise does not have, that holds no stub and that is not empty (a cell
-    the learner added), are the learner's. Outputs, execution counts and metadata never count: a
-    learner who ran the stub cells has made nothing to lose. Cells pair up by id, else by index.
-    """
+
+def _pairs(existing: nbformat.NotebookNode, generated: nbformat.NotebookNode) -> dict[int, int]:
+    """Generated cell -> existing cell, by id, else by index."""
     by_id = {c.get("id"): i for i, c in enumerate(existing.cells) if c.get("id")}
     new_ids = {c.get("id") for c in generated.cells if c.get("id")}
-    paired: dict[int, int] = {}  # generated cell -> existing cell
+    paired: dict[int, int] = {}
     for index, cell in enumerate(generated.cells):
         if cell.get("id") in by_id:
             paired[index] = by_id[cell.get("id")]
         elif index < len(existing.cells) and existing.cells[index].get("id") not in new_ids:
             paired[index] = index
+    return paired
+
+
+def _missing_stubs(old: nbformat.NotebookNode, new: nbformat.NotebookNode | None) -> list[str]:
+    """The stubs of ``new`` (the cell as it will be generated) that ``old`` no longer holds."""
+    if new is None:
+        return []
+    wanted = _stubs(new)
+    have = _stubs(old) if old.cell_type == new.cell_type else []
+    return [s for s in wanted if s not in have]
+
+
+def learner_work(existing: nbformat.NotebookNode, generated: nbformat.NotebookNode) -> list[str]:
+    """What in ``existing`` (an exercise notebook on disk) no generator run made; [] if nothing.
+
+    ``existing`` records the digest of every cell the generator wrote (``metadata.gancourse``):
+    a cell whose source no longer has its digest was edited by the learner (a stub replaced,
+    notes in a text cell, a line of code changed), and a non-empty cell with no record was added
+    by the learner; a cell whose source is one the generator wrote (under another id: ids change
+    when a tool renumbers them) or writes now is not. Outputs, execution counts and metadata never
+    count: a learner who ran the stub cells has made nothing to lose. A notebook without the
+    record (from before it existed) falls back to the stubs: a cell whose stubs are gone, and a
+    non-empty cell the new exercise does not have that holds no stub, are the learner's.
+    """
+    recorded = _recorded(existing)
+    if recorded is None:
+        return _learner_work_by_stubs(existing, generated)
+    known = set(recorded.values())
+    new_sources = {c.source for c in generated.cells}
+    paired = {old: new for new, old in _pairs(existing, generated).items()}
+    found = []
+    for at, old in enumerate(existing.cells):
+        if _digest(old.source) in known or old.source in new_sources:
+            continue  # as generated, then or now
+        if _cell_key(old, at) in recorded:
+            new = generated.cells[paired[at]] if at in paired else None
+            missing = _missing_stubs(old, new)
+            what = ", ".join(_describe(stub) for stub in missing) or "edited after it was generated"
+            found.append(f"cell {at} ({what})")
+        elif old.source.strip():
+            found.append(f"cell {at} (a cell the exercise does not have)")
+    return found
+
+
+def _learner_work_by_stubs(existing: nbformat.NotebookNode, generated: nbformat.NotebookNode) -> list[str]:
+    """:func:`learner_work` for a notebook without the generator's record: a notebook the generator
+    wrote for any earlier version of its solution holds every stub it was given, so a cell whose
+    stubs are gone, and a cell the new exercise does not have, holding no stub and not empty (a
+    cell the learner added), are the learner's. Cells pair up by id, else by index."""
+    paired = _pairs(existing, generated)  # generated cell -> existing cell
     found = []
     for index, cell in enumerate(generated.cells):
         wanted = _stubs(cell)
@@ -361,48 +473,102 @@ def _plan(solutions: Path, exercises: Path, force: bool) -> tuple[list[_Plan], l
     return plans, problems
 
 
-def _write(plans: list[_Plan], exercises: Path, log: Callable[[str], None]) -> list[Path]:
-    """Write the backups, then the exercises; on any failure put back what was there before."""
-    done: list[tuple[Path, bytes | None]] = []
+class _Interrupted(KeyboardInterrupt):
+    """Ctrl-C while writing; ``state`` says what is on disk ("nothing was changed", ...)."""
+
+    def __init__(self, state: str):
+        super().__init__(state)
+        self.state = state
+
+
+@contextlib.contextmanager
+def _sigint_held():
+    """While inside, Ctrl-C (SIGINT) only appends to the list yielded, for the code to act on at a
+    safe point; the previous handler is back afterwards. Outside the main thread, or where SIGINT
+    is ignored or handled outside Python, nothing changes."""
+    pending: list[int] = []
+    try:
+        previous = signal.getsignal(signal.SIGINT)
+        if previous in (signal.SIG_IGN, None):
+            raise ValueError("SIGINT is not Python's to hold")
+        signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    except ValueError:  # not the main thread
+        previous = None
+    try:
+        yield pending
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _roll_back(plans: list[_Plan], exercises: Path, created_folder: bool) -> list[str]:
+    """Put every target back as it was and remove the backups, judging by what is on disk (not by
+    what the writes reported: one may have replaced its file and been interrupted just after).
+    Returns the paths that could not be put back."""
+    not_restored = []
+    for plan in reversed(plans):
+        new = plan.text.encode("utf-8")
+        try:
+            if plan.old != new and _read(plan.target) == new:  # ours: put back what was there
+                if plan.old is None:
+                    plan.target.unlink()
+                else:
+                    _write_bytes(plan.target, plan.old)
+        except (Exception, KeyboardInterrupt):
+            not_restored.append(str(plan.target))
+            continue  # and keep its backup
+        if plan.backup is not None:
+            try:
+                if _read(plan.backup) == plan.old:  # the name was free when planned: ours
+                    plan.backup.unlink()
+            except (Exception, KeyboardInterrupt):
+                not_restored.append(str(plan.backup))
+    if created_folder and not not_restored:
+        with contextlib.suppress(OSError):
+            exercises.rmdir()
+    return not_restored
+
+
+def _write(plans: list[_Plan], exercises: Path, pending: list[int]) -> list[Path]:
+    """Write the backups, then the exercises; on any failure, or a Ctrl-C noted in ``pending``
+    before the last file is written, put back what was there before (see :func:`_roll_back`)."""
+    def step(path: Path) -> Path:
+        if pending:
+            raise KeyboardInterrupt
+        return path
+
     created_folder = not exercises.exists()
     current = exercises
     try:
+        current = step(exercises)
         exercises.mkdir(parents=True, exist_ok=True)
         for plan in plans:
             if plan.backup is not None:
-                current = plan.backup
+                current = step(plan.backup)
                 _write_bytes(plan.backup, plan.old)
-                done.append((plan.backup, None))
         written = []
         for plan in plans:
             if plan.old != plan.text.encode("utf-8"):
-                current = plan.target
+                current = step(plan.target)
                 atomic_write_text(plan.target, plan.text)
-                done.append((plan.target, plan.old))
                 written.append(plan.target)
+        step(exercises)
     except BaseException as error:
-        not_restored = []
-        for path, old in reversed(done):
-            try:
-                if old is None:
-                    path.unlink()
-                else:
-                    _write_bytes(path, old)
-            except OSError:
-                not_restored.append(str(path))
-        if created_folder and not not_restored:
-            try:
-                exercises.rmdir()
-            except OSError:
-                pass
-        if not isinstance(error, OSError):
-            raise
+        not_restored = _roll_back(plans, exercises, created_folder)
         state = ("nothing was changed" if not not_restored
                  else f"these could not be put back as they were: {', '.join(not_restored)}")
+        if isinstance(error, KeyboardInterrupt):
+            raise _Interrupted(state) from None
+        if not isinstance(error, OSError):
+            raise
         raise GeneratorError([f"could not write {current}: {error.strerror or error}; {state}"], exit_code=1) from None
-    for plan in plans:
-        if plan.backup is not None:
-            log(f"kept a backup of {plan.target} (the learner's work): {plan.backup}")
     return written
 
 
@@ -421,6 +587,10 @@ def generate(solutions: Path, exercises: Path, force: bool = False,
         GeneratorError: one line per problem (bad folder, unreadable or invalid notebook,
             malformed marker, a learner's work in the way); nothing was written. With
             ``exit_code`` 1: a write failed and what was written was put back.
+        KeyboardInterrupt: Ctrl-C. While the files are written it is held until the file in
+            progress is whole, then every file is put back as it was and the backups removed
+            (``.state`` says so, or names what could not be put back); once the last file is
+            written the run finishes, its log naming the backups.
     """
     log = log or (lambda line: None)
     solutions, exercises = Path(solutions), Path(exercises)
@@ -431,15 +601,27 @@ def generate(solutions: Path, exercises: Path, force: bool = False,
     if not plans:
         raise GeneratorError([f"no solution notebooks (*.ipynb) in {solutions}"])
     result = Result(paths=[p.target for p in plans], backups=[p.backup for p in plans if p.backup])
-    result.written = _write(plans, exercises, log)
-    for path in result.written:
-        log(f"wrote {path}")
-    names = {p.target.name for p in plans}
-    result.unknown = sorted(p for p in exercises.glob("*.ipynb") if p.name not in names)
-    if result.unknown:
-        log(f"note: left alone, no solution for: {', '.join(str(p) for p in result.unknown)}")
-    log(f"{exercises}: {len(result.written)} written, {len(plans) - len(result.written)} already up to date")
-    return result
+    written = False
+    try:
+        with _sigint_held() as pending:
+            result.written = _write(plans, exercises, pending)
+            written = True  # from here on a Ctrl-C changes nothing: the log must name the backups
+            for plan in plans:
+                if plan.backup is not None:
+                    log(f"kept a backup of {plan.target} (the learner's work): {plan.backup}")
+            for path in result.written:
+                log(f"wrote {path}")
+            names = {p.target.name for p in plans}
+            result.unknown = sorted(p for p in exercises.glob("*.ipynb") if p.name not in names)
+            if result.unknown:
+                log(f"note: left alone, no solution for: {', '.join(str(p) for p in result.unknown)}")
+            log(f"{exercises}: {len(result.written)} written, {len(plans) - len(result.written)} already up to date")
+        return result
+    except KeyboardInterrupt:
+        if not written:
+            raise
+        backups = f"; backups: {', '.join(map(str, result.backups))}" if result.backups else ""
+        raise _Interrupted(f"all {len(plans)} exercises were written in {exercises}{backups}") from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -465,11 +647,7 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{error.filename}: " if error.filename else ""
         print(f"error: {where}{error.strerror or error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("error: interrupted; nothing was changed", file=sys.stderr)
+    except KeyboardInterrupt as error:
+        print(f"error: interrupted; {getattr(error, 'state', 'nothing was changed')}", file=sys.stderr)
         return 130
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -2,7 +2,9 @@
 refuses malformed markers naming notebook and cell, and answers every user error with one line
 (docs/design.md, Exercises)."""
 import errno
+import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +13,7 @@ import nbformat
 import pytest
 
 from gancourse import exercises as gen
+from gancourse import files
 from gancourse.exercises import GeneratorError, generate, main, make_exercise
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -206,6 +209,9 @@ def test_an_existing_exercise_that_is_not_a_notebook_is_kept_unless_forced(cours
     ("def g():\n    ### BEGIN SOLUTION\n    return 1\n    ## End Solution", "line 4: '## End Solution'"),
     ("def g():\n    ### BEGIN SOLUTIONS\n    return 1\n    ### END SOLUTION", "looks like a solution marker"),
     ("def g():\n    ### BEGIN SOLUTION my name\n    return 1\n    ### END SOLUTION", "looks like"),
+    ("def g():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION here", "line 4: '### END SOLUTION here'"),
+    ("def g():\n    # BEGIN SOLUTION my name\n    return 1\n    ### END SOLUTION", "line 2"),
+    ("def g():\n    ### BEGIN SOLUTION\n    return 1  ### END SOLUTION", "line 3"),
     ('print("### BEGIN SOLUTION")\nx = 1\n### END SOLUTION', "line 1"),
     ('s = """\n### BEGIN SOLUTION x\n"""\n### END SOLUTION', "line 2: '### BEGIN SOLUTION x' is inside a string"),
     ("### BEGIN SOLUTION a\n### BEGIN SOLUTION b\n### END SOLUTION\n### END SOLUTION", "line 2: nested"),
@@ -293,3 +299,181 @@ def test_the_course_regenerates_byte_for_byte(tmp_path):
     result = generate(ROOT / "solutions", fresh)
     assert len(result.written) == len(list((ROOT / "solutions").glob("*.ipynb")))
     assert {p.name: p.read_bytes() for p in fresh.iterdir()} == committed
+
+
+# --- interruptions (Ctrl-C) --------------------------------------------------------------------
+
+def forced_course(tmp_path):
+    """ex/a.ipynb holds a learner's answer (so --force backs it up), sol/b.ipynb changed since ex/b
+    was generated, sol/c.ipynb is new: one backup and three exercises to write."""
+    write(tmp_path / "sol" / "a.ipynb", g_solution())
+    write(tmp_path / "sol" / "b.ipynb", g_solution())
+    generate(tmp_path / "sol", tmp_path / "ex")
+    do_the_exercise(tmp_path / "ex" / "a.ipynb", code="return 42  # MY ANSWER")
+    write(tmp_path / "sol" / "a.ipynb", g_solution(body="return 2"))
+    write(tmp_path / "sol" / "b.ipynb", g_solution(body="return 2"))
+    write(tmp_path / "sol" / "c.ipynb", g_solution())
+    return tmp_path
+
+
+STEPS = [(gen.os, "replace"), (gen.os, "fsync"), (files, "_fsync_folder"), (gen, "atomic_write_text"),
+         (gen, "_write_bytes")]
+
+
+def run_with_fault(monkeypatch, capsys, folder, fault=None):
+    """main(sol, ex, --force) with every step in STEPS counted; ``fault(n)`` runs before call n."""
+    calls = [0]
+    with monkeypatch.context() as patch:
+        for owner, name in STEPS:
+            def counted(*args, _real=getattr(owner, name), **kwargs):
+                calls[0] += 1
+                if fault is not None:
+                    fault(calls[0])
+                return _real(*args, **kwargs)
+            patch.setattr(owner, name, counted)
+        code = main([str(folder / "sol"), str(folder / "ex"), "--force"])
+    return code, capsys.readouterr(), calls[0]
+
+
+def kth(k, action):
+    return lambda n: action() if n == k else None
+
+
+def raise_interrupt():
+    raise KeyboardInterrupt
+
+
+def send_sigint():
+    signal.raise_signal(signal.SIGINT)  # a real Ctrl-C: held until the file in progress is whole
+
+
+@pytest.mark.parametrize("action", [raise_interrupt, send_sigint])
+def test_an_interruption_at_any_step_leaves_the_old_state_or_the_whole_new_one(tmp_path, monkeypatch, capsys, action):
+    template = forced_course(tmp_path / "template")
+    before = snapshot(template / "ex")
+    learner = (template / "ex" / "a.ipynb").read_bytes()
+    code, out, steps = run_with_fault(monkeypatch, capsys, shutil.copytree(template, tmp_path / "count"))
+    assert code == 0 and steps >= 12, (out, steps)
+    new = {p: (tmp_path / "count" / "ex" / p).read_bytes() for p in ("a.ipynb", "b.ipynb", "c.ipynb")}
+    for k in range(1, steps + 1):
+        folder = shutil.copytree(template, tmp_path / f"k{k}")
+        code, out, _ = run_with_fault(monkeypatch, capsys, folder, fault=kth(k, action))
+        after = snapshot(folder / "ex")
+        assert code == 130 and "Traceback" not in out.err, (k, out)
+        if after == before:
+            assert out.err == "error: interrupted; nothing was changed\n", (k, out.err)
+        else:  # the whole new state, the learner's notebook in its backup, and the message says so
+            assert {p: after[Path(p)] for p in new} == new, k
+            assert [b for b in after if ".bak-" in b.name and after[b] == learner], k
+            assert "were written" in out.err, (k, out.err)
+        assert "MY ANSWER" in "".join(v.decode() for v in after.values()), k
+
+
+def test_a_failing_put_back_names_what_it_could_not_put_back_and_loses_nothing(tmp_path, monkeypatch, capsys):
+    folder = forced_course(tmp_path)
+    learner = (folder / "ex" / "a.ipynb").read_bytes()
+
+    def disk_full_once_the_learners_notebook_is_replaced(n):
+        if (folder / "ex" / "a.ipynb").read_bytes() != learner:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    code, out, _ = run_with_fault(monkeypatch, capsys, folder, fault=disk_full_once_the_learners_notebook_is_replaced)
+    assert code == 1 and f"could not be put back as they were: {folder / 'ex' / 'a.ipynb'}" in out.err, out.err
+    assert [p for p in (folder / "ex").glob("a.ipynb.bak-*") if p.read_bytes() == learner]  # kept
+
+
+def test_ctrl_c_after_the_last_file_is_written_lets_the_run_finish(tmp_path):
+    folder = forced_course(tmp_path)
+    lines = []
+    result = generate(folder / "sol", folder / "ex", force=True, log=lambda line: (lines.append(line), send_sigint()))
+    assert len(result.written) == 3 and len(result.backups) == 1 and result.backups[0].exists()
+    assert any(str(result.backups[0]) in line for line in lines)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_during_the_imports_is_one_line_and_exit_130(tmp_path):
+    write(tmp_path / "sol" / "a.ipynb", g_solution())
+    fake = tmp_path / "fake" / "nbformat"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise KeyboardInterrupt  # Ctrl-C while nbformat loads\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "fake"), str(ROOT)])}
+    result = subprocess.run([sys.executable, "-m", "gancourse.exercises", tmp_path / "sol", tmp_path / "ex"],
+                            capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert (result.returncode, result.stderr, result.stdout) == (130, "error: interrupted; nothing was changed\n", "")
+    assert not (tmp_path / "ex").exists()
+
+
+# --- the generator's record of what it wrote -------------------------------------------------------
+
+def test_every_generated_cell_is_recorded(course):
+    nb = nbformat.read(course / "ex" / "a.ipynb", as_version=4)
+    assert nb.metadata["gancourse"]["generated"] == {c.id: gen._digest(c.source) for c in nb.cells}
+
+
+def edit_cell(path, index, edit):
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[index].source = edit(nb.cells[index].source)
+    nbformat.write(nb, path)
+
+
+@pytest.mark.parametrize("index, edit", [
+    (0, lambda s: s + "\n\nMy notes: the discriminator wins early."),  # notes in a text cell
+    (2, lambda s: s + "  # I ran this twice"),                          # a code cell with no exercise
+    (1, lambda s: s.replace("def g():", "def g():\n    # thinking...")),  # around a stub left whole
+])
+def test_any_edit_since_generation_is_the_learners_work(course, index, edit):
+    target = course / "ex" / "a.ipynb"
+    edit_cell(target, index, edit)
+    write(course / "sol" / "a.ipynb", g_solution(body="return 2"))
+    learner = target.read_bytes()
+    line = one_line_error(cli(course / "sol", course / "ex"), str(target), f"cell {index} (", "--force")
+    assert "learner's work" in line and target.read_bytes() == learner
+    result = generate(course / "sol", course / "ex", force=True)
+    assert result.backups[0].read_bytes() == learner
+    assert nbformat.read(target, as_version=4).metadata["gancourse"]  # and the new record
+
+
+def test_renumbered_cell_ids_of_an_untouched_exercise_are_not_work(course):
+    # nbstripout without --keep-id, or a copy through another tool, renumbers the ids.
+    target = course / "ex" / "a.ipynb"
+    nb = nbformat.read(target, as_version=4)
+    for number, cell in enumerate(nb.cells):
+        cell.id = f"renumbered{number}"
+    nbformat.write(nb, target)
+    write(course / "sol" / "a.ipynb", g_solution(body="return 2"))
+    result = generate(course / "sol", course / "ex")
+    assert result.written == [target] and not result.backups
+
+
+def test_an_exercise_without_the_record_falls_back_to_the_stubs(course):
+    target = course / "ex" / "a.ipynb"
+    nb = nbformat.read(target, as_version=4)
+    del nb.metadata["gancourse"]  # written before the record existed
+    nbformat.write(nb, target)
+    write(course / "sol" / "a.ipynb", g_solution(body="return 2"))
+    assert generate(course / "sol", course / "ex").written == [target]  # untouched: replaced
+    nb = nbformat.read(target, as_version=4)
+    del nb.metadata["gancourse"]
+    nbformat.write(nb, target)
+    do_the_exercise(target)
+    with pytest.raises(GeneratorError, match=r"cell 1 \(exercise 'g'\)"):
+        generate(course / "sol", course / "ex")
+
+
+def test_clean_notebooks_keeps_the_record(tmp_path):
+    nbstripout = Path(sys.executable).with_name("nbstripout")
+    if not nbstripout.exists():
+        pytest.skip("nbstripout is not installed")
+    copies = [shutil.copy(p, tmp_path) for p in sorted((ROOT / "exercises").glob("*.ipynb"))]
+    subprocess.run([nbstripout, "--keep-id", *copies], check=True, timeout=120)  # what `make clean-notebooks` runs
+    assert [Path(p).read_bytes() for p in copies] == [p.read_bytes() for p in sorted((ROOT / "exercises").glob("*.ipynb"))]
+    assert all("gancourse" in nbformat.read(p, as_version=4).metadata for p in copies)
+
+
+# --- prose is not a marker ------------------------------------------------------------------------
+
+def test_prose_about_an_end_solution_is_not_a_marker():
+    sol = notebook("# the end solution of the ODE\nx = 1", "# End solution of the ODE, found by iteration\ny = 2",
+                   'note = "the end solution"', markdown=("# T", "The end solution is a fixed point.\n\nBegin solution here?"))
+    exercise = make_exercise(sol)
+    assert [c.source for c in exercise.cells] == [c.source for c in sol.cells]
