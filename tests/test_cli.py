@@ -208,21 +208,35 @@ def _train_in_a_subprocess(tmp_path, data_root, *extra, limit_bytes=None):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
+def _wait_for_the_progress_bar(process, lines: list, seconds: float = 120) -> None:
+    """Collect the process's stderr in ``lines``; return once training shows its progress bar
+    (from then on the trainer turns Ctrl-C and SIGTERM into a clean stop)."""
+    import threading
+
+    threading.Thread(target=lambda: lines.extend(iter(process.stderr.readline, "")), daemon=True).start()
+    deadline = time.monotonic() + seconds
+    while not any("GAN" in line for line in lines) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1)
+
+
 @pytest.mark.parametrize("signum, exit_code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_during_training_leaves_a_resumable_checkpoint_and_valid_json(tmp_path, data_env, signum, exit_code):
     process = _train_in_a_subprocess(tmp_path, data_env, "--steps", "100000", "--checkpoint-every", "100000")
-    deadline = time.monotonic() + 120
-    while not (tmp_path / "run" / "run.json").exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    time.sleep(3)  # into the training loop
+    err_lines: list = []
+    _wait_for_the_progress_bar(process, err_lines)
     process.send_signal(signum)
-    out, err = process.communicate(timeout=120)
+    out = process.stdout.read()
+    process.wait(timeout=120)
+    time.sleep(0.5)
+    err = "".join(err_lines)
     assert process.returncode == exit_code, err
     result = json.loads(out)  # stdout is exactly one JSON document
     assert result["interrupted"] is True and 0 < result["steps"] < 100000
     assert "continue with --resume" in err and "Traceback" not in err
     state = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
     assert state["step"] == result["steps"]
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["loss"] == "non-saturating"
 
 
 def test_a_full_disk_keeps_the_previous_checkpoint_and_says_so(tmp_path, data_env, capsys):
@@ -240,22 +254,15 @@ def test_a_full_disk_keeps_the_previous_checkpoint_and_says_so(tmp_path, data_en
 
 
 def test_a_signal_during_modes_reports_the_seeds_trained_so_far(tmp_path):
-    import threading
-
     env = dict(os.environ, GANCOURSE_QUICK="1")
     process = subprocess.Popen([sys.executable, "-m", "gancourse", "modes", "--seeds", "2", "--steps", "1000000"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    err_lines = []
-    reader = threading.Thread(target=lambda: err_lines.extend(iter(process.stderr.readline, "")), daemon=True)
-    reader.start()
-    deadline = time.monotonic() + 120
-    while not any("GAN" in line for line in err_lines) and time.monotonic() < deadline:
-        time.sleep(0.2)  # until the progress bar shows: the trainer handles Ctrl-C from here on
-    time.sleep(1)
+    err_lines: list = []
+    _wait_for_the_progress_bar(process, err_lines)
     process.send_signal(signal.SIGINT)
     out = process.stdout.read()
     process.wait(timeout=120)
-    reader.join(timeout=10)
+    time.sleep(0.5)
     result = json.loads(out)
     assert process.returncode == 130 and result["interrupted"] == "SIGINT"
     assert 0 < result["steps"] < 1000000 and len(result["runs"]) == 2
