@@ -2753,6 +2753,7 @@ def _ids():
     return [c.id for c in CASES]
 
 
+@pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad=True to a scalar")  # a learner's float()
 @pytest.mark.parametrize("case", CASES, ids=_ids())
 def test_learner_answer(case: Case):
     check: Callable = getattr(checks, case.check)
