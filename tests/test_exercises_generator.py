@@ -347,8 +347,18 @@ def send_sigint():
     signal.raise_signal(signal.SIGINT)  # a real Ctrl-C: held until the file in progress is whole
 
 
+@pytest.fixture
+def ctrl_c_interrupts():
+    """Python's own Ctrl-C handler for the test: a CI started in the background (nohup ... &)
+    inherits SIGINT ignored, and then a real Ctrl-C rightly does nothing."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.parametrize("action", [raise_interrupt, send_sigint])
-def test_an_interruption_at_any_step_leaves_the_old_state_or_the_whole_new_one(tmp_path, monkeypatch, capsys, action):
+def test_an_interruption_at_any_step_leaves_the_old_state_or_the_whole_new_one(tmp_path, monkeypatch, capsys, action,
+                                                                              ctrl_c_interrupts):
     template = forced_course(tmp_path / "template")
     before = snapshot(template / "ex")
     learner = (template / "ex" / "a.ipynb").read_bytes()
@@ -382,7 +392,7 @@ def test_a_failing_put_back_names_what_it_could_not_put_back_and_loses_nothing(t
     assert [p for p in (folder / "ex").glob("a.ipynb.bak-*") if p.read_bytes() == learner]  # kept
 
 
-def test_ctrl_c_after_the_last_file_is_written_lets_the_run_finish(tmp_path):
+def test_ctrl_c_after_the_last_file_is_written_lets_the_run_finish(tmp_path, ctrl_c_interrupts):
     folder = forced_course(tmp_path)
     lines = []
     result = generate(folder / "sol", folder / "ex", force=True, log=lambda line: (lines.append(line), send_sigint()))
