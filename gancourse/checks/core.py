@@ -1,5 +1,7 @@
 """What every lesson's checks share: calling learner code safely, turning a crash into a hint,
-matching a wrong result against a catalogue of known answers, and comparing losses.
+matching a wrong result against a catalogue of known answers, reading a decision (the answer of a
+judgment exercise: one option among several, judged from evidence the notebook shows), and
+comparing losses.
 
 A check module imports from here; nothing here is a check itself.
 
@@ -434,6 +436,42 @@ def diagnose(got: Any, catalogue: Iterable[KnownAnswer], *inputs: Any,
     """The hint of the first known answer equal to ``got`` (see :func:`match`), else ''."""
     found = match(got, catalogue, *inputs, same=same)
     return found.hint if found is not None else ""
+
+
+# --- decisions: answers that are a choice among options ----------------------------------------
+
+def _plain(text: str) -> str:
+    """Lower case, letters and digits only: 'D wins!', 'd-wins' and 'DWins' all read 'dwins'."""
+    return re.sub(r"[^0-9a-z]", "", text.lower())
+
+
+def choice(answer: Any, what: str, options: dict[str, Sequence[str]]) -> str:
+    """The option ``answer`` names: a string equal to an option's key or to one of its synonyms,
+    read without case, spaces or punctuation. Else an AssertionError listing the options."""
+    listed = ", ".join(repr(key) for key in options)
+    if not isinstance(answer, str):
+        if answer is None:
+            raise AssertionError(f"{what} is None: set it to your decision, a string: one of {listed}.")
+        raise AssertionError(f"{what} is {describe(answer)}; it should be a string: one of {listed}.")
+    said = _plain(answer)
+    for key, synonyms in options.items():
+        if said in {_plain(name) for name in (key, *synonyms)}:
+            return key
+    raise AssertionError(f"{what} is {answer!r}, which names none of the options: write one of {listed}.")
+
+
+def check_choice(answer: Any, what: str, options: dict[str, Sequence[str]], right: str,
+                 evidence: Iterable[KnownAnswer]) -> str:
+    """The option ``answer`` names (see :func:`choice`) when it is ``right``; else an AssertionError
+    whose hint is the evidence against the option named: the hint of the :class:`KnownAnswer` in
+    ``evidence`` whose answer is that option (a judgment exercise's catalogue: one entry per wrong
+    option, each saying with the exhibit's numbers why it is wrong)."""
+    got = choice(answer, what, options)
+    if got != right:
+        hint = diagnose(got, evidence, same=lambda named, known: named == known)
+        raise AssertionError(f"{what} is {answer!r}: not what the evidence shows."
+                             + (f"\nHint: {hint}" if hint else ""))
+    return got
 
 
 # --- values and losses -----------------------------------------------------------------------

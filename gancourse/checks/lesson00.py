@@ -1,4 +1,5 @@
-"""Checks for lesson 00, setup and data: scaling pixels to the generator's range and back."""
+"""Checks for lesson 00, setup and data: scaling pixels to the generator's range and back, and
+judging which of three preprocessing pipelines a tanh generator needs."""
 from __future__ import annotations
 
 from typing import Callable
@@ -6,9 +7,11 @@ from typing import Callable
 import torch
 
 from gancourse import data
-from gancourse.checks.core import KnownAnswer, call, describe, diagnose, learner_facing, need_tensor, passed
+from gancourse.checks.core import (
+    KnownAnswer, call, check_choice, describe, diagnose, learner_facing, need_tensor, passed,
+)
 
-__all__ = ["check_scale_to_tanh_range", "check_to_unit_range"]
+__all__ = ["check_scale_to_tanh_range", "check_to_unit_range", "check_tanh_pipeline"]
 
 
 def _pixels() -> torch.Tensor:
@@ -106,3 +109,44 @@ def check_to_unit_range(fn: Callable) -> None:
         raise AssertionError(f"{what} maps {images.tolist()[0]} to {got.tolist()[0]}; expected "
                              f"{expected.tolist()[0]}.\nHint: {hint}")
     passed("to_unit_range maps [-1, 1] back to [0, 1], clamps overshoot, and leaves its input as it was")
+
+
+# --- judgment: which pipeline feeds a tanh generator ------------------------------------------
+
+def preprocessing_pipelines() -> dict:
+    """Three torchvision pipelines from tutorials, 'A' to 'C', each from uint8 pixels (H, W) to a
+    float32 image (1, H, W); exactly one gives [-1, 1]. The exhibit of Exercise 3."""
+    from torchvision import transforms
+
+    return {"A": transforms.Compose([transforms.ToTensor()]),
+            "B": transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))]),
+            "C": transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])}
+
+
+def _pipeline_ranges() -> dict[str, tuple[float, float]]:
+    """Each pipeline's values for the darkest and the brightest pixel, 0 and 255."""
+    import numpy as np
+
+    ends = np.array([[0, 255]], dtype=np.uint8)
+    return {name: tuple(pipeline(ends).flatten().tolist()) for name, pipeline in preprocessing_pipelines().items()}
+
+
+@learner_facing
+def check_tanh_pipeline(answer: str) -> None:
+    """Check ``answer``, the letter of the pipeline whose values match a tanh generator's range
+    [-1, 1] ('A', 'B' or 'C', any case, 'pipeline B' too)."""
+    ranges = _pipeline_ranges()
+    (a_low, a_high), (c_low, c_high) = ranges["A"], ranges["C"]
+    evidence = [
+        KnownAnswer(f"pipeline A gives values in [{a_low:g}, {a_high:g}]: no real pixel is below 0, while a tanh "
+                    f"generator draws half of its range there, so the discriminator gets a free tell (any negative "
+                    f"value is fake). Look for the pipeline whose darkest pixel is -1 and brightest 1.", "A"),
+        KnownAnswer(f"pipeline C standardises with MNIST's mean and standard deviation: values in [{c_low:.3f}, "
+                    f"{c_high:.3f}]. tanh never exceeds 1, so the generator can never draw the stroke pixels between 1 "
+                    f"and {c_high:.3f}, and the discriminator gets a free tell. Look for the pipeline whose darkest "
+                    f"pixel is -1 and brightest 1.", "C"),
+    ]
+    options = {name: [f"pipeline {name}", f"option {name}"] for name in ranges}
+    check_choice(answer, "your tanh_pipeline", options, "B", evidence)
+    low, high = ranges["B"]
+    passed(f"pipeline B: ToTensor's [0, 1], then (x - 0.5) / 0.5, gives [{low:g}, {high:g}], the range of tanh")

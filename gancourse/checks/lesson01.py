@@ -1,5 +1,6 @@
 """Checks for lesson 01, the minimax objective: the value function, the Jensen-Shannon
-divergence, the optimal discriminator and the GAN losses on logits."""
+divergence, the optimal discriminator, the GAN losses on logits, and judging which generator loss
+still has a gradient when the discriminator wins."""
 from __future__ import annotations
 
 import math
@@ -10,12 +11,12 @@ import torch.nn.functional as F
 
 from gancourse import losses, metrics
 from gancourse.checks.core import (
-    BCE_ON_SIGMOID_HINT, KnownAnswer, as_float_tensor, bce_on_sigmoid, bce_with_label, call, close, compare_loss,
-    diagnose, fail_with_hint, learner_facing, need_number, passed, random_logits,
+    BCE_ON_SIGMOID_HINT, KnownAnswer, as_float_tensor, bce_on_sigmoid, bce_with_label, call, check_choice, close,
+    compare_loss, diagnose, fail_with_hint, learner_facing, need_number, passed, random_logits,
 )
 
 __all__ = ["check_value_estimate", "check_jensen_shannon", "check_optimal_discriminator",
-           "check_discriminator_loss", "check_generator_loss"]
+           "check_discriminator_loss", "check_generator_loss", "check_loss_when_d_wins"]
 
 
 #: Known wrong estimates of V, each a function of (logits_real, logits_fake).
@@ -281,3 +282,42 @@ def check_generator_loss(fn: Callable, saturating: bool = False) -> None:
         name, formula = "your generator_loss", "BCE(D(G(z)), 1) = -mean log sigmoid(D(G(z)))"
     compare_loss(fn, reference, [fake], mistakes, name, f"the loss is {formula}.", unstable=unstable)
     passed(f"{name[5:]} matches {formula}: value, gradient, stable at ±1000")
+
+
+# --- judgment: which generator loss still learns when D is confident ---------------------------
+
+def three_generator_losses() -> dict[str, Callable]:
+    """Three generator losses, 'A' to 'C', each a function of the logits D(G(z)) (B,) returning a
+    0-d tensor minimised by G. The exhibit of Exercise 7: judge them by their gradients."""
+    return {"A": lambda logits: losses.generator_loss(logits, saturating=True),
+            "B": lambda logits: -torch.sigmoid(logits).mean(),
+            "C": lambda logits: losses.generator_loss(logits)}
+
+
+def _gradient_at(loss: Callable, d_fake: float) -> float:
+    """|d loss / d logit| for one generated sample that D scores ``d_fake``."""
+    logit = torch.tensor([math.log(d_fake / (1 - d_fake))], dtype=torch.float64, requires_grad=True)
+    (grad,) = torch.autograd.grad(loss(logit), logit)
+    return abs(float(grad))
+
+
+@learner_facing
+def check_loss_when_d_wins(answer: str) -> None:
+    """Check ``answer``, the letter of the generator loss of :func:`three_generator_losses` whose
+    gradient does not vanish when D confidently rejects the fakes ('C', any case, 'loss C' too)."""
+    confident = 1e-4
+    grads = {name: _gradient_at(loss, confident) for name, loss in three_generator_losses().items()}
+    halfway = {name: _gradient_at(loss, 0.5) for name, loss in three_generator_losses().items()}
+    at = f"at D(G(z)) = {confident:g}"
+    evidence = [
+        KnownAnswer(f"loss A's gradient {at} is {grads['A']:.1e}, as small as D(G(z)) itself ({halfway['A']:.2f} at "
+                    f"D(G(z)) = 0.5): the generator gets almost nothing exactly when its samples are worst. Compare "
+                    f"the three gradients in the row where D is confident.", "A"),
+        KnownAnswer(f"loss B's gradient {at} is {grads['B']:.1e} ({halfway['B']:.2f} at D(G(z)) = 0.5): it shrinks "
+                    f"with D(G(z)) as D gets confident, so a generator that D rejects stops learning. Compare the "
+                    f"three gradients in the row where D is confident.", "B"),
+    ]
+    options = {name: [f"loss {name}", f"option {name}"] for name in grads}
+    check_choice(answer, "your loss_when_d_wins", options, "C", evidence)
+    passed(f"loss C, the non-saturating -log D(G(z)): its gradient {at} is {grads['C']:.2f}, against "
+           f"{grads['A']:.0e} for A (the saturating loss) and {grads['B']:.0e} for B (-E[D(G(z))])")

@@ -1,5 +1,5 @@
-"""Checks for lesson 02, the MLP GAN: the networks' specs, one training step, sampling and the
-judge's digit histogram."""
+"""Checks for lesson 02, the MLP GAN: the networks' specs, one training step, sampling, the
+judge's digit histogram, and reading three training histories."""
 from __future__ import annotations
 
 import math
@@ -14,14 +14,14 @@ from torch.overrides import TorchFunctionMode
 
 from gancourse import losses, metrics
 from gancourse.checks.core import (
-    KnownAnswer, Parameters, Squeeze, call, close, diagnose, fail_with_hint, has_gradient,
+    KnownAnswer, Parameters, Squeeze, call, check_choice, close, describe, diagnose, fail_with_hint, has_gradient,
     learner_facing, need_number, need_tensor, parameters_of, passed, same_parameters, wrong_return,
 )
 from gancourse.models import count_parameters
 from gancourse.training import TrainConfig, Trainer
 
 __all__ = ["check_train_step", "check_generator_spec", "check_discriminator_spec", "check_sample_images",
-           "check_digit_histogram"]
+           "check_digit_histogram", "check_run_verdicts"]
 
 
 # --- one training step ------------------------------------------------------------------------
@@ -704,3 +704,115 @@ def check_digit_histogram(fn: Callable) -> None:
         fail_with_hint(what, got, expected, diagnose(got, HISTOGRAM_MISTAKES, judge, images) or
                        "classify each image (argmax of the judge's logits), then count each digit's share.")
     passed("digit_histogram: the share of images the judge assigns to each digit")
+
+
+# --- judgment: three training histories --------------------------------------------------------
+
+def three_runs() -> dict[str, dict]:
+    """Three constructed (not trained) MNIST GAN runs, 'A' to 'C', each a ``History`` (a row every
+    50 steps to step 3,000, the columns the Trainer logs), the judge's digit histogram of 2,000
+    final samples (10 shares) and its confident share. One is healthy, one collapsed and in one
+    the discriminator wins. The exhibit of Exercise 5; deterministic (seeded noise)."""
+    from gancourse.training import History
+
+    gen = torch.Generator().manual_seed(5)
+    steps = torch.arange(50, 3001, 50, dtype=torch.float64)
+    progress = steps / 3000
+
+    def noisy(curve: torch.Tensor, scale: float) -> list[float]:
+        return (curve + scale * torch.randn(len(steps), generator=gen, dtype=torch.float64)).tolist()
+
+    def history(loss_d, loss_g, d_real, d_fake, grad_d, grad_g) -> History:
+        columns = zip(steps.long().tolist(), loss_d, loss_g, d_real, d_fake, grad_d, grad_g, (0.02 * steps).tolist())
+        return History(rows=[dict(zip(History.COLUMNS, row)) for row in columns])
+
+    flat = torch.ones(len(steps), dtype=torch.float64)
+    settle = torch.exp(-progress * 12)                                    # the first few hundred steps
+    wins = 1 - torch.exp(-progress * 4)                                   # D pulls away over the run
+    runs = {
+        "A": (history(noisy(1.24 + 0.15 * settle, 0.04), noisy(0.86 - 0.1 * settle, 0.05),
+                      noisy(0.55 + 0.05 * settle, 0.015), noisy(0.45 - 0.05 * settle, 0.015),
+                      noisy(1.6 * flat, 0.1), noisy(0.9 * flat, 0.08)),
+              [0.01, 0.58, 0.01, 0.02, 0.01, 0.01, 0.01, 0.33, 0.01, 0.01], 0.93),
+        "B": (history(noisy(1.3 - 1.27 * wins, 0.01), noisy(0.9 + 5.6 * wins, 0.15),
+                      noisy(0.6 + 0.39 * wins, 0.003), noisy(0.4 - 0.396 * wins, 0.002),
+                      noisy(1.2 - 1.1 * wins, 0.02), noisy(1.0 - 0.97 * wins, 0.005)),
+              [0.07, 0.03, 0.14, 0.18, 0.05, 0.12, 0.06, 0.04, 0.22, 0.09], 0.06),
+        "C": (history(noisy(1.18 + 0.2 * settle, 0.05), noisy(0.95 - 0.1 * settle, 0.06),
+                      noisy(0.6 - 0.05 * settle, 0.015), noisy(0.37 + 0.05 * settle, 0.015),
+                      noisy(1.8 * flat, 0.1), noisy(1.1 * flat, 0.08)),
+              [0.10, 0.12, 0.09, 0.10, 0.09, 0.08, 0.11, 0.11, 0.09, 0.11], 0.84),
+    }
+    return {name: {"history": h, "histogram": torch.tensor(shares), "confident_share": confident}
+            for name, (h, shares, confident) in runs.items()}
+
+
+VERDICTS = {
+    "healthy": ["healthy run", "healthy training", "ok", "fine", "good", "normal", "stable", "converging"],
+    "discriminator wins": ["D wins", "discriminator wins", "the discriminator wins", "D dominates",
+                           "discriminator dominates", "D too strong", "discriminator too strong", "strong D",
+                           "D won", "discriminator won", "D winning", "discriminator winning", "D is winning",
+                           "the discriminator is winning", "vanishing gradients"],
+    "collapse": ["mode collapse", "collapsed", "collapsing", "mode collapsed", "partial collapse",
+                 "partial mode collapse", "mode dropping", "generator collapse", "the generator collapsed"],
+}
+_RIGHT_VERDICTS = {"A": "collapse", "B": "discriminator wins", "C": "healthy"}
+
+
+def _run_evidence(name: str, run: dict) -> list[KnownAnswer]:
+    """Why each wrong verdict on run ``name`` is wrong, with its numbers: its last 5 log rows
+    and its digit histogram."""
+    last = run["history"].rows[-5:]
+    mean = {key: sum(row[key] for row in last) / len(last) for key in ("loss_d", "loss_g", "d_real", "d_fake")}
+    shares = run["histogram"]
+    top2 = shares.topk(2)
+    end = (f"over its last 5 log rows loss_d is {mean['loss_d']:.2f}, D(x) {mean['d_real']:.3f} and D(G(z)) "
+           f"{mean['d_fake']:.3f}")
+    spread = (f"its digit shares run from {float(shares.min()):.0%} to {float(shares.max()):.0%} with "
+              f"{run['confident_share']:.0%} of samples confident")
+    calm = f"run {name}: {end}"
+    not_winning = "nowhere near D(x) -> 1 and D(G(z)) -> 0: the discriminator is not winning"
+    collapsed = (f"the judge puts {float(top2.values.sum()):.0%} of its samples on two digits ({int(top2.indices[0])} "
+                 f"and {int(top2.indices[1])}), {run['confident_share']:.0%} of them confident: the generator draws a "
+                 f"few digits well and drops the rest. Losses do not show collapse; the digit histogram does.")
+    first_loss_g = run["history"].rows[0]["loss_g"]
+    wins = (f"{calm}, loss_g {mean['loss_g']:.1f} (from {first_loss_g:.1f} at the start): D(x) -> 1 and "
+            f"D(G(z)) -> 0 is the discriminator winning. Only {run['confident_share']:.0%} of its samples are "
+            f"confident digits, so its digit histogram sorts noise, not digits.")
+    return {"A": [KnownAnswer(f"{calm}, calm as a healthy run, but {collapsed}", "healthy"),
+                  KnownAnswer(f"{calm}: {not_winning}. But {collapsed}", "discriminator wins")],
+            "B": [KnownAnswer(wins, "healthy"), KnownAnswer(wins, "collapse")],
+            "C": [KnownAnswer(f"{calm}: {not_winning}; and {spread}.", "discriminator wins"),
+                  KnownAnswer(f"{calm}, a calm band, and {spread}: every digit is drawn, nothing collapsed.",
+                              "collapse")]}[name]
+
+
+def _run_name(key) -> str:
+    """'A' for a dict key 'A', 'a', ' a ' or 'run A'."""
+    text = str(key).strip().upper()
+    return text[4:].strip() if text.startswith("RUN ") else text
+
+
+@learner_facing
+def check_run_verdicts(verdicts) -> None:
+    """Check ``verdicts``: for the runs of :func:`three_runs`, a dict {'A': verdict, 'B': ...,
+    'C': ...} or a list or tuple of three verdicts in the order A, B, C; each verdict 'healthy',
+    'discriminator wins' (or 'D wins') or 'collapse' (or 'mode collapse'), in any case."""
+    what = "your run_verdicts"
+    names = list(_RIGHT_VERDICTS)
+    expected = "a dict {'A': ..., 'B': ..., 'C': ...} (or a list of three verdicts, in the order A, B, C)"
+    if isinstance(verdicts, dict):
+        verdicts = {_run_name(key): verdict for key, verdict in verdicts.items()}
+        if sorted(verdicts) != names:
+            raise AssertionError(f"{what} has the keys {sorted(verdicts)}; it should have one verdict per run, "
+                                 f"keys 'A', 'B' and 'C'.")
+    elif isinstance(verdicts, (list, tuple)) and len(verdicts) == 3:
+        verdicts = dict(zip(names, verdicts))
+    else:
+        raise AssertionError(f"{what} is {describe(verdicts)}; it should be {expected}.")
+    runs = three_runs()
+    for name in names:
+        check_choice(verdicts[name], f"your verdict on run {name}", VERDICTS, _RIGHT_VERDICTS[name],
+                     _run_evidence(name, runs[name]))
+    passed("run A collapsed (calm losses, two digits), in run B the discriminator wins (D(x) -> 1, "
+           "D(G(z)) -> 0), run C is healthy")

@@ -1,5 +1,5 @@
-"""Checks for lesson 03, the DCGAN: transposed-convolution sizes, DCGAN's initialisation and
-walking through the latent space."""
+"""Checks for lesson 03, the DCGAN: transposed-convolution sizes, DCGAN's initialisation,
+walking through the latent space, and judging three Fréchet-distance curves."""
 from __future__ import annotations
 
 import operator
@@ -9,10 +9,10 @@ import torch
 from torch import nn
 
 from gancourse.checks.core import (
-    KnownAnswer, call, describe, diagnose, learner_facing, match, need_tensor, passed, wrong_return,
+    KnownAnswer, call, check_choice, describe, diagnose, learner_facing, match, need_tensor, passed, wrong_return,
 )
 
-__all__ = ["check_conv_transpose_output_size", "check_dcgan_init", "check_interpolate"]
+__all__ = ["check_conv_transpose_output_size", "check_dcgan_init", "check_interpolate", "check_run_to_continue"]
 
 
 #: Known wrong formulas, each a function of (size, kernel, stride, padding).
@@ -201,3 +201,50 @@ def _start_mistakes(z0: torch.Tensor, z1: torch.Tensor) -> list[KnownAnswer]:
         KnownAnswer("at t = 0 it gives sin(Ω)·z0: slerp divides by sin Ω, "
                     "(sin((1 - t)Ω)·z0 + sin(tΩ)·z1) / sin Ω.", lambda: torch.sin(omega) * z0),
     ]
+
+
+# --- judgment: which run to continue, from its Fréchet-distance curve --------------------------
+
+def three_fd_curves() -> dict[str, list[tuple[int, float]]]:
+    """Three constructed (not trained) curves of the judge's Fréchet distance, 'A' to 'C': (step,
+    FD) every 1,000 steps to 20,000, smooth curves plus noise of standard deviation 0.5. One is
+    still falling at the end, one has flattened out, one rose after its best point. The exhibit of
+    Exercise 5; deterministic (seeded noise)."""
+    gen = torch.Generator().manual_seed(3)
+    steps = torch.arange(0, 20_001, 1000, dtype=torch.float64)
+    k = steps / 1000
+    curves = {"A": 9.5 + 60 * torch.exp(-k / 1.6) + 0.12 * torch.relu(k - 8) ** 2,  # best near 8k, then worse
+              "B": 4.0 + 60 * torch.exp(-k / 9.0),                                   # slow, still falling
+              "C": 10.0 + 60 * torch.exp(-k / 1.2)}                                  # fast, then flat
+    return {name: [(int(step), round(float(fd + 0.5 * torch.randn((), generator=gen, dtype=torch.float64)), 2))
+                   for step, fd in zip(steps, curve)] for name, curve in curves.items()}
+
+
+def _fd_facts(curve: list[tuple[int, float]]) -> dict:
+    """What a curve says: its best point, its last value, and its change over the last 5 points."""
+    best_step, best = min(curve, key=lambda point: point[1])
+    return {"best": best, "best_step": best_step, "last": curve[-1][1], "last_step": curve[-1][0],
+            "change": curve[-1][1] - curve[-5][1], "since": curve[-5][0]}
+
+
+@learner_facing
+def check_run_to_continue(answer: str) -> None:
+    """Check ``answer``, the letter of the run of :func:`three_fd_curves` worth training further:
+    the one whose Fréchet distance is still falling at the end ('B', any case, 'run B' too)."""
+    facts = {name: _fd_facts(curve) for name, curve in three_fd_curves().items()}
+    a, b, c = facts["A"], facts["B"], facts["C"]
+    since = f"since step {a['since']:,}"
+    evidence = [
+        KnownAnswer(f"run A has the lowest single point, {a['best']:.1f} at step {a['best_step']:,}, but it has "
+                    f"risen since, to {a['last']:.1f} at step {a['last_step']:,} ({a['change']:+.1f} {since}): more "
+                    f"training makes it worse. Its best checkpoint is worth keeping; its training is not worth "
+                    f"continuing. Compare where each curve is heading at the end, not its lowest point.", "A"),
+        KnownAnswer(f"run C fell fastest and ends about level with B ({c['last']:.1f} against {b['last']:.1f}), but it "
+                    f"has been flat for the second half: {c['change']:+.1f} {since}, within the noise of its points, "
+                    f"while B moved {b['change']:+.1f}. More steps will not move C. Compare where each curve is "
+                    f"heading at the end.", "C"),
+    ]
+    options = {name: [f"run {name}", f"option {name}"] for name in facts}
+    check_choice(answer, "your run_to_continue", options, "B", evidence)
+    passed(f"run B: the only curve still falling at the end ({b['change']:+.1f} {since}, against C's "
+           f"{c['change']:+.1f} and A's {a['change']:+.1f})")

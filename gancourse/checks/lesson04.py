@@ -1,4 +1,5 @@
-"""Checks for lesson 04, mode collapse: counting the modes a sample covers, and PacGAN's packing."""
+"""Checks for lesson 04, mode collapse: counting the modes a sample covers, PacGAN's packing, and
+predicting which of two discriminators covers more of the grid."""
 from __future__ import annotations
 
 import math
@@ -7,10 +8,11 @@ from typing import Callable
 import torch
 
 from gancourse.checks.core import (
-    KnownAnswer, call, diagnose, learner_facing, need_number, need_tensor, passed, wrong_return,
+    KnownAnswer, call, check_choice, diagnose, describe, learner_facing, need_number, need_tensor, passed,
+    wrong_return,
 )
 
-__all__ = ["check_mode_coverage", "check_pack"]
+__all__ = ["check_mode_coverage", "check_pack", "check_coverage_prediction"]
 
 
 def _coverage_cases():
@@ -164,3 +166,58 @@ def check_pack(fn: Callable) -> None:
         raise AssertionError(f"{what} cut the result off the graph (no gradient reaches the generator)."
                              f"\nHint: reshape the tensor; don't go through .numpy(), .tolist() or .detach().")
     passed("pack: (B, ...) -> (B / m, m · features), consecutive samples in each row, gradients flow")
+
+
+# --- judgment: predict which discriminator covers more of the grid, then run it -----------------
+
+#: Modes of the grid's 25 captured, mean ± spread over runs: PacGAN's Table 1 (Lin et al. 2018, 10
+#: trials, ± standard error) and lesson 04's full-mode run (5 seeds, 5,000 steps, ± sd, one run).
+PUBLISHED_GRID = {"GAN": (17.3, 0.8), "PacGAN2": (23.8, 0.7)}
+LESSON_GRID = {"GAN": (20.2, 1.6), "PacGAN2": (24.8, 0.4)}
+
+PREDICTIONS = {
+    "PacGAN2": ["PacGAN", "PacGAN 2", "packed", "packing", "pack", "pack 2", "m 2", "m = 2", "the packed one",
+                "packed discriminator", "the packed discriminator", "PacGAN2 covers more"],
+    "GAN": ["ordinary", "ordinary GAN", "standard", "standard GAN", "vanilla", "vanilla GAN", "unpacked",
+            "the ordinary GAN", "m 1", "m = 1", "GAN covers more"],
+    "same": ["equal", "tie", "no difference", "neither", "both", "about the same", "the same"],
+}
+
+
+def _measured_text(measured: dict | None) -> str:
+    """" This notebook's run (its mean over seeds): GAN 14.0, PacGAN2 19.5 modes.", or '' without a run."""
+    if not measured:
+        return ""
+    shown = ", ".join(f"{name} {need_number(value, 'measured', 'a number of modes'):.1f}"
+                      for name, value in measured.items())
+    return f" This notebook's run (its mean over seeds): {shown} modes."
+
+
+@learner_facing
+def check_coverage_prediction(prediction: str, measured: dict | None = None) -> None:
+    """Check ``prediction``: which covers more of the grid's 25 modes after the same training, an
+    ordinary discriminator ('GAN') or one packing 2 samples ('PacGAN2'), or 'same'. Graded against
+    published results (PacGAN's Table 1) and the lesson's full-mode run, never against one short
+    run; ``measured`` ({'GAN': modes, 'PacGAN2': modes}, the notebook's run) is shown as feedback."""
+    if measured is not None and not (isinstance(measured, dict) and set(measured) == {"GAN", "PacGAN2"}):
+        raise AssertionError(f"measured is {describe(measured)}; pass the run's result, a dict "
+                             f"{{'GAN': modes, 'PacGAN2': modes}}, or leave it out.")
+    published = ", ".join(f"{name} {mean} ± {spread}" for name, (mean, spread) in PUBLISHED_GRID.items())
+    lesson = ", ".join(f"{name} {mean} ± {spread}" for name, (mean, spread) in LESSON_GRID.items())
+    evidence_text = (f"PacGAN's Table 1 (mean ± s.e. over 10 trials): {published} of 25 modes; lesson 04's full-mode "
+                     f"run (mean ± sd over 5 seeds, one run): {lesson}.")
+    why = ("A collapsed generator's single samples can each look real; a pair of samples on the same mode does not "
+           "look like two independent real samples, and only a packed discriminator sees the pair.")
+    run = _measured_text(measured)
+    evidence = [
+        KnownAnswer(f"packing covers more: {evidence_text} {why}{run}", "GAN"),
+        KnownAnswer(f"the gap is many standard errors wide: {evidence_text} {why}{run}", "same"),
+    ]
+    check_choice(prediction, "your prediction", PREDICTIONS, "PacGAN2", evidence)
+    agrees = ""
+    if measured:
+        gan, packed = (need_number(measured[name], "measured", "a number of modes") for name in ("GAN", "PacGAN2"))
+        agrees = (" Your run agrees." if packed > gan else
+                  " Your run does not show it: a short run with few seeds (quick mode trains a few dozen steps) "
+                  "is too noisy to separate them; the published figures average 10 long runs.")
+    passed(f"PacGAN2 covers more of the grid: {evidence_text}{run}{agrees}")

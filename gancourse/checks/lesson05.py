@@ -1,5 +1,6 @@
 """Checks for lesson 05, the Wasserstein GAN: the critic's and the generator's losses, the
-gradient penalty, weight clipping and one WGAN-GP critic update."""
+gradient penalty, weight clipping, one WGAN-GP critic update, and judging which of three critics
+is 1-Lipschitz from its gradient norms."""
 from __future__ import annotations
 
 import math
@@ -11,13 +12,13 @@ from torch import nn
 
 from gancourse import losses
 from gancourse.checks.core import (
-    KnownAnswer, Parameters, Squeeze, as_scalar, bce_with_label, call, close, compare_loss, diagnose, has_gradient,
-    learner_facing, match, need_number, parameters_of, passed, random_logits, same_parameters,
+    KnownAnswer, Parameters, Squeeze, as_scalar, bce_with_label, call, check_choice, close, compare_loss, diagnose,
+    has_gradient, learner_facing, match, need_number, parameters_of, passed, random_logits, same_parameters,
 )
 from gancourse.training import TrainConfig, Trainer
 
 __all__ = ["check_critic_loss", "check_wgan_generator_loss", "check_gradient_penalty", "check_clip_weights",
-           "check_critic_step"]
+           "check_critic_step", "check_lipschitz_critic"]
 
 
 #: Known wrong critic losses, each a function of (scores_real, scores_fake).
@@ -452,3 +453,67 @@ def check_critic_step(fn: Callable) -> None:
         "zero the gradients, compute critic_loss + gp_weight * penalty (one eps per sample from "
         "torch.rand(B, 1)), backward, step.")
     raise AssertionError(f"{what} did not update the critic as one WGAN-GP step does.\nHint: {hint}")
+
+
+# --- judgment: which critic is 1-Lipschitz, from its gradient norms ------------------------------
+
+def three_critics() -> tuple[dict[str, nn.Module], torch.Tensor]:
+    """Three critics on 2-D points, 'A' to 'C', and the 2,000 points (2,000, 2) to probe them at
+    (uniform on [-5, 5]², the grid's square). All three are the same seeded MLP (2 -> 64 -> 64 -> 1,
+    LeakyReLU 0.2), changed after construction: one is exactly 1-Lipschitz, one is not constrained,
+    and one is rescaled so that its gradient norms average 1 over the points. Which is which is for
+    the learner to find (the exhibit of Exercise 6); deterministic."""
+    from gancourse.models import ToyDiscriminator
+
+    with torch.random.fork_rng(devices=[]):  # the caller's random state stays as it was
+        torch.manual_seed(0)
+        critics = {name: ToyDiscriminator(hidden=(64, 64)) for name in "ABC"}
+    for critic in critics.values():
+        critic.load_state_dict(critics["A"].state_dict())
+    points = torch.rand(2000, 2, generator=torch.Generator().manual_seed(1)) * 10 - 5
+    linears = {name: [m for m in critic.modules() if isinstance(m, nn.Linear)] for name, critic in critics.items()}
+    with torch.no_grad():
+        for layer in linears["A"]:                                  # not constrained: larger weights
+            layer.weight.mul_(3.0)
+        for layer in linears["C"]:                                  # each layer divided by its largest singular value
+            layer.weight.div_(torch.linalg.matrix_norm(layer.weight, ord=2))
+        scale = gradient_norms(critics["B"], points).mean()        # gradient norms averaging 1
+        linears["B"][-1].weight.div_(scale)
+        linears["B"][-1].bias.div_(scale)
+    for critic in critics.values():
+        critic.requires_grad_(False)
+    return critics, points
+
+
+def gradient_norms(critic: nn.Module, points: torch.Tensor) -> torch.Tensor:
+    """‖∇ₓ f(x)‖₂ at each of the points (N, 2): one norm per point, shape (N,)."""
+    with torch.enable_grad():
+        x = points.detach().clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(critic(x).sum(), x)
+    return grad.norm(dim=1)
+
+
+@learner_facing
+def check_lipschitz_critic(answer: str) -> None:
+    """Check ``answer``, the letter of the critic of :func:`three_critics` whose gradient norms show
+    a Lipschitz constraint, ‖∇f‖ ≤ 1 at every point ('C', any case, 'critic C' too)."""
+    critics, points = three_critics()
+    norms = {name: gradient_norms(critic, points) for name, critic in critics.items()}
+    facts = {name: (float(n.median()), float(n.max()), float((n > 1).double().mean()), float(n.mean()))
+             for name, n in norms.items()}
+
+    def shown(name: str) -> str:
+        median, largest, above, _ = facts[name]
+        return f"median {median:.2f}, largest {largest:.2f}, {above:.0%} of the {len(points):,} points above 1"
+
+    evidence = [
+        KnownAnswer(f"critic A's gradient norms: {shown('A')}. A 1-Lipschitz function has ‖∇f‖ ≤ 1 at every point; "
+                    f"this critic is steeper than that almost everywhere: nothing bounds it.", "A"),
+        KnownAnswer(f"critic B's gradient norms average {facts['B'][3]:.2f}, but: {shown('B')}. An average near 1 is "
+                    f"what a penalty pulling norms towards 1 produces; a Lipschitz constraint means no norm above 1 "
+                    f"anywhere. Look at the largest norm of each critic.", "B"),
+    ]
+    options = {name: [f"critic {name}", f"option {name}"] for name in critics}
+    check_choice(answer, "your lipschitz_critic", options, "C", evidence)
+    passed(f"critic C: {shown('C')}; its layers were each divided by their largest singular value (spectral "
+           f"normalisation, exactly), so ‖∇f‖ ≤ 1 holds everywhere, not only at these points")
