@@ -75,6 +75,7 @@ def gradient_penalty(
     x_real: torch.Tensor,
     x_fake: torch.Tensor,
     generator: torch.Generator | None = None,
+    one_sided: bool = False,
 ) -> torch.Tensor:
     """WGAN-GP penalty ``mean (||grad f(x_hat)||_2 - 1)^2`` at random interpolates (λ not applied).
 
@@ -89,6 +90,9 @@ def gradient_penalty(
         x_real, x_fake: (B, ...) batches of the same shape.
         generator: optional random generator for ``eps`` (the training loop passes its own so
             that a resumed run draws the same numbers).
+        one_sided: penalise only norms above 1, ``mean max(0, ||grad f(x_hat)|| - 1)^2``: the
+            Lipschitz constraint itself, which allows flatter regions (mentioned by Gulrajani et al.;
+            argued for by Petzka et al. 2018, WGAN-LP). Default: the two-sided penalty.
     """
     batch = x_real.shape[0]
     eps_shape = (batch,) + (1,) * (x_real.dim() - 1)  # (B, 1, 1, 1): one eps per sample
@@ -97,7 +101,8 @@ def gradient_penalty(
     scores = critic(x_hat)
     (grads,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
     norms = grads.flatten(start_dim=1).norm(2, dim=1)  # (B,)
-    return (norms - 1).pow(2).mean()
+    excess = (norms - 1).clamp(min=0) if one_sided else norms - 1
+    return excess.pow(2).mean()
 
 
 @torch.no_grad()

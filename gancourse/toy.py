@@ -140,7 +140,7 @@ def mode_coverage(samples: torch.Tensor, mixture: Mixture2D, threshold: float = 
 def mode_experiment(dataset: str | Mixture2D = "ring", loss: str = "non-saturating", seeds: int = 5,
                     steps: int = 5000, pack: int = 1, minibatch_std: bool = False, norm: str = "none",
                     batch_size: int = 256, hidden: tuple[int, ...] = (128, 128), device=None,
-                    progress: bool = True, **overrides) -> dict:
+                    progress: bool = True, batched: bool = True, **overrides) -> dict:
     """Train ``seeds`` toy GANs on PacGAN's ring or grid and measure each on 2,500 samples.
 
     All seeds train at once as one :class:`gancourse.models.Ensemble` through the ordinary
@@ -148,7 +148,8 @@ def mode_experiment(dataset: str | Mixture2D = "ring", loss: str = "non-saturati
     ``batch_size``), which is what makes tables of many runs affordable on a CPU. Models: toy MLPs
     with ``hidden`` layers; ``pack`` and ``minibatch_std`` are the discriminator's remedies;
     ``norm="spectral"`` gives a spectrally normalised discriminator, whose power-iteration buffers
-    do not batch, so those seeds train one after another (same protocol, slower). The
+    do not batch, so those seeds train one after another (same protocol, slower), as they also do
+    with ``batched=False`` (to check that the ensemble trains the same way: lesson 04). The
     GAN losses use Adam 1e-3, β (0.5, 0.999) (2e-4 learns these small problems too slowly); the
     WGAN losses their published presets; ``overrides`` go to ``TrainConfig.preset``.
 
@@ -172,7 +173,7 @@ def mode_experiment(dataset: str | Mixture2D = "ring", loss: str = "non-saturati
         pairs.append((models.ToyGenerator(hidden=hidden),
                       models.ToyDiscriminator(hidden=hidden, pack=pack, minibatch_std=minibatch_std, norm=norm)))
     z = torch.randn(seeds, 2500, pairs[0][0].latent_dim, generator=torch.Generator().manual_seed(10_000))
-    if norm == "none":
+    if batched and norm == "none":
         generator, discriminator = models.Ensemble(g for g, _ in pairs), models.Ensemble(d for _, d in pairs)
         config = TrainConfig.preset(loss, **{**settings, "batch_size": batch_size * seeds})
         trainer = Trainer(generator, discriminator, data, config, device)
@@ -197,6 +198,7 @@ def mode_experiment(dataset: str | Mixture2D = "ring", loss: str = "non-saturati
         summary[key] = {"mean": statistics.fmean(values),
                         "std": statistics.stdev(values) if len(values) > 1 else 0.0}
     return {"dataset": mixture.name, "loss": loss, "pack": pack, "minibatch_std": minibatch_std, "norm": norm,
+            "batched": batched and norm == "none",
             "steps": trained, "samples": 2500, "max_modes": mixture.n_modes, "seconds": round(seconds, 2),
             "interrupted": None if stopped is None else signal.Signals(stopped).name,
             "runs": runs, "summary": summary}

@@ -74,6 +74,18 @@ def test_gradient_penalty_of_a_linear_critic_is_closed_form(norm):
     torch.testing.assert_close(critic.w.grad, expected, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("norm", [0.3, 1.0, 2.5])
+def test_one_sided_gradient_penalty_only_penalises_norms_above_one(norm):
+    w = torch.randn(3, 4, 4)
+    critic = Linear(w / w.norm() * norm)
+    real, fake = torch.randn(16, 3, 4, 4), torch.randn(16, 3, 4, 4)
+    penalty = losses.gradient_penalty(critic, real, fake, one_sided=True)
+    torch.testing.assert_close(penalty, torch.tensor(max(0.0, norm - 1) ** 2))
+    penalty.backward()
+    expected = 2 * max(0.0, norm - 1) * critic.w.detach() / norm
+    torch.testing.assert_close(critic.w.grad, expected, rtol=1e-4, atol=1e-6)
+
+
 def test_gradient_penalty_is_drawn_from_the_given_generator():
     class Quadratic(nn.Module):
         def forward(self, x):
