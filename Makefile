@@ -17,7 +17,7 @@ help:
 	@echo "make test   set up .venv and run every test (GANCOURSE_QUICK=1)"
 	@echo "make exercises        regenerate exercises/ from solutions/"
 	@echo "make clean-notebooks  strip outputs and widget state from all notebooks"
-	@echo "make benchmark        training speed: gancourse's loop against a plain PyTorch loop"
+	@echo "make benchmark        training speed against a plain PyTorch loop; 20 toy seeds batched vs one after another"
 
 setup: $(STAMP)
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m gancourse {train,evaluate,modes} ...``.
+"""Command line: ``python -m gancourse {train,evaluate,modes,pretrain} ...``.
 
 Results go to stdout as one JSON document (never NaN or Infinity: those become null); progress
 bars and messages go to stderr. A user's mistake or a fault of the machine gets one line saying
@@ -7,7 +7,10 @@ what happened and what to do, never a traceback.
     python -m gancourse train --model dcgan --loss non-saturating --steps 2000 --out runs/dcgan
     python -m gancourse train --resume runs/dcgan --steps 4000     # continue the same run
     python -m gancourse evaluate runs/dcgan/generator.pt
+    python -m gancourse train --conditional --out runs/cgan   # lesson 06: per-digit report
     python -m gancourse modes --dataset ring --loss wgan-gp --seeds 5 --steps 3000
+    python -m gancourse pretrain dcgan                    # retrain a shipped generator and its manifest
+    python -m gancourse evaluate --pretrained dcgan       # reproduce its manifest's figures (else exit 1)
 
 Exit codes: 0 done; 1 the machine failed us (disk full, out of memory, a NaN loss); 2 bad input
 (an argument, a file, an occupied run folder, a missing device or dataset); 130 interrupted by
@@ -33,7 +36,7 @@ from pathlib import Path
 
 import torch
 
-from gancourse import metrics, models, runtime, toy
+from gancourse import metrics, models, pretrained, runtime, toy
 from gancourse.files import atomic_path, atomic_write_text
 from gancourse.training import LOSSES, NonFiniteLossError, Trainer, TrainConfig
 
@@ -41,11 +44,16 @@ MODELS = {
     "mlp": (models.MLPGenerator, {"latent_dim": 64}, models.MLPDiscriminator),
     "dcgan": (models.DCGANGenerator, {"latent_dim": 100}, models.DCGANDiscriminator),
 }
+#: ``--conditional`` (lesson 06): class-conditional models, projection discriminators.
+CONDITIONAL_MODELS = {
+    "mlp": (models.ConditionalMLPGenerator, {"latent_dim": 64}, models.ConditionalMLPDiscriminator),
+    "dcgan": (models.ConditionalDCGANGenerator, {"latent_dim": 100}, models.ConditionalDCGANDiscriminator),
+}
 RUN_FILES = ("checkpoint.pt", "generator.pt", "run.json")
 FEATURE_DIM, TEST_IMAGES = metrics.FEATURE_DIM, 10_000
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
-TRAIN_DEFAULTS = {"model": "mlp", "loss": "non-saturating", "batch_size": 128, "seed": 0}
+TRAIN_DEFAULTS = {"model": "mlp", "loss": "non-saturating", "batch_size": 128, "seed": 0, "conditional": False}
 
 
 class UserError(Exception):
@@ -106,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="generator updates in all (default 3000, or 30 with GANCOURSE_QUICK=1)")
     train.add_argument("--batch-size", type=_positive, default=None, help="default 128")
     train.add_argument("--seed", type=_seed, default=None, help="default 0")
+    train.add_argument("--conditional", action="store_true", default=None,
+                       help="a class-conditional GAN: the JSON adds the judge's per-digit report (lesson 06)")
     where = train.add_mutually_exclusive_group()
     where.add_argument("--out", type=Path, default=None,
                        help="run folder for checkpoint.pt, generator.pt and run.json (default runs/latest)")
@@ -117,11 +127,27 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
     train.add_argument("--samples", type=_samples, default=None, help="samples to judge (default 10000; quick 1000)")
 
-    evaluate = sub.add_parser("evaluate", help="judge a generator saved by `train`; print JSON")
-    evaluate.add_argument("generator", type=Path, help="generator.pt written by `train`")
+    evaluate = sub.add_parser("evaluate", help="judge a generator saved by `train`, or a pretrained one; print JSON")
+    evaluate.add_argument("generator", type=Path, nargs="?", help="generator.pt written by `train`")
+    evaluate.add_argument("--pretrained", choices=pretrained.names(), default=None, metavar="NAME",
+                          help=f"a shipped generator ({', '.join(pretrained.names())}): compare with its manifest")
     evaluate.add_argument("--samples", type=_samples, default=None, help="default 10000; quick 1000")
     evaluate.add_argument("--seed", type=_seed, default=0)
     evaluate.add_argument("--device", default=None)
+
+    pretrain = sub.add_parser("pretrain", help="train a shipped generator from its recipe; write it and its manifest")
+    pretrain.add_argument("name", choices=pretrained.names(), metavar="NAME",
+                          help=f"one of {', '.join(pretrained.names())}")
+    where = pretrain.add_mutually_exclusive_group()
+    where.add_argument("--out", type=Path, default=None,
+                       help="run folder for checkpoint.pt and run.json (default runs/pretrain-NAME)")
+    where.add_argument("--resume", type=Path, default=None, metavar="DIR", help="continue the run in DIR")
+    pretrain.add_argument("--overwrite", action="store_true", help="replace the run in --out (its files only)")
+    pretrain.add_argument("--steps", type=_positive, default=None, help="default: the recipe's")
+    pretrain.add_argument("--weights", type=Path, default=None, metavar="DIR",
+                          help="where NAME.pt and NAME.json go (default: the package's weights folder)")
+    pretrain.add_argument("--checkpoint-every", type=_positive, default=500, metavar="N")
+    pretrain.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
 
     modes = sub.add_parser("modes", help="2-D mode-coverage experiment over seeds; print the table as JSON")
     modes.add_argument("--dataset", choices=["ring", "grid"], default="ring")
@@ -142,38 +168,46 @@ def _device(name: str | None) -> torch.device:
         raise UserError(str(error)) from None
 
 
-def _images(device: torch.device, train: bool = True) -> torch.Tensor:
+def _images(device: torch.device, train: bool = True, labels: bool = False):
+    """MNIST's images (and their labels when ``labels``)."""
     from gancourse.data import load_mnist
 
     try:
-        images, _ = load_mnist(train=train, device=device)
+        images, classes = load_mnist(train=train, device=device)
     except (OSError, RuntimeError) as error:  # missing, damaged or unreadable files
         raise UserError(str(error).strip()) from None
-    return images
+    return (images, classes) if labels else images
 
 
-def _load_judge(device: torch.device) -> tuple[metrics.MNISTJudge, torch.Tensor]:
-    """The judge and MNIST's test images, loaded before any training (a damaged file fails fast)."""
+def _load_judge(device: torch.device) -> tuple[metrics.MNISTJudge, torch.Tensor, torch.Tensor]:
+    """The judge and MNIST's test images and labels, loaded before any training (a damaged file fails fast)."""
     try:
         judge = metrics.load_judge(device)
     except (OSError, RuntimeError, ValueError) as error:
         raise UserError(f"the judge's weights cannot be loaded: {str(error).splitlines()[0]}; reinstall "
                         f"the package or retrain them with python -m gancourse.metrics train") from None
-    return judge, _images(device, train=False)
+    return (judge, *_images(device, train=False, labels=True))
 
 
-def _judge(generator, latent_dim: int, n: int, seed: int, device, judge_and_real=None) -> dict:
-    judge, real = judge_and_real or _load_judge(device)
+def _judge(generator, latent_dim: int, n: int, seed: int, device, judge_and_real=None,
+           conditional: bool = False) -> dict:
+    judge, real, real_labels = judge_and_real or _load_judge(device)
     real_features = judge.embed(real[:n])[0]
     gen = torch.Generator().manual_seed(seed)
     z = torch.randn(n, latent_dim, generator=gen).to(device)
+    requested = torch.arange(n, device=device) % 10  # each digit asked for n / 10 times
     generator.eval()
     with torch.no_grad():
-        images = torch.cat([generator(chunk).float() for chunk in z.split(1000)])
+        images = torch.cat([(generator(chunk, y) if conditional else generator(chunk)).float()
+                            for chunk, y in zip(z.split(1000), requested.split(1000))])
     if not bool(torch.isfinite(images).all()):
         raise MachineError("the generator's images contain NaN or Inf: its weights are broken")
     report = metrics.judge_report(images, judge, real_features)
     report["histogram"] = [round(v, 4) for v in report["histogram"]]
+    if conditional:  # FD per digit: the images asked for digit k against the real test images of k
+        per_digit = metrics.conditional_report(images, requested, judge, real, real_labels)
+        report["requested"] = {key: per_digit[key] for key in (
+            "accuracy", "accuracy_per_digit", "confusion", "frechet_distance_per_digit", "n_per_digit")}
     return report
 
 
@@ -210,7 +244,8 @@ def _run_folder(args) -> tuple[Path, dict]:
             raise UserError("--overwrite and --resume contradict each other: choose one")
         try:
             settings = json.loads((folder / "run.json").read_text())
-            settings = {key: settings[key] for key in TRAIN_DEFAULTS}
+            settings = {key: settings[key] if key != "conditional" else bool(settings.get(key, False))
+                        for key in TRAIN_DEFAULTS}
             if settings["model"] not in MODELS or settings["loss"] not in LOSSES:
                 raise ValueError("unknown model or loss")
         except FileNotFoundError:
@@ -237,19 +272,41 @@ def _run_folder(args) -> tuple[Path, dict]:
     return folder, {**TRAIN_DEFAULTS, **given}
 
 
+def _train_checkpointed(trainer: Trainer, steps: int, every: int, save_checkpoint, folder: Path) -> None:
+    """Train up to ``steps`` in all, calling ``save_checkpoint()`` every ``every`` steps, at the
+    end and after a clean stop (Ctrl-C, SIGTERM); errors become one-line exceptions."""
+    checkpoint = folder / "checkpoint.pt"
+    try:
+        while trainer.step < steps:
+            trainer.train(min(every - trainer.step % every, steps - trainer.step))
+            save_checkpoint()
+            if trainer.stopped_by is not None:
+                break
+    except KeyboardInterrupt:  # a second Ctrl-C: stop at once, mid-step; keep the last checkpoint
+        if checkpoint.exists() and (folder / "run.json").exists():
+            raise Interrupted(f"stopped at once; {checkpoint} holds the last checkpoint "
+                              f"(step {torch.load(checkpoint, weights_only=True)['step']}). "
+                              f"Continue with --resume {folder}") from None
+        raise Interrupted("stopped at once, before the first checkpoint: nothing was saved") from None
+    except NonFiniteLossError as error:
+        raise MachineError(f"{error} The last good checkpoint is {checkpoint}") from None
+
+
 def cmd_train(args) -> tuple[dict, int]:
     folder, settings = _run_folder(args)
     device = _device(args.device)
     steps = args.steps or runtime.budget(full=3000, quick=30)
-    images = _images(device)
+    conditional = settings["conditional"]
+    images, labels = _images(device, labels=True)
+    labels = labels if conditional else None
     judge_and_real = _load_judge(device)
-    make_g, g_kwargs, make_d = MODELS[settings["model"]]
+    make_g, g_kwargs, make_d = (CONDITIONAL_MODELS if conditional else MODELS)[settings["model"]]
     runtime.seed_everything(settings["seed"])
     generator, discriminator = make_g(**g_kwargs), make_d()
     checkpoint = folder / "checkpoint.pt"
     if args.resume is not None:
         try:
-            trainer = Trainer.load(checkpoint, generator, discriminator, images, device)
+            trainer = Trainer.load(checkpoint, generator, discriminator, images, device, labels=labels)
         except Exception as error:  # truncated, damaged or not ours
             raise UserError(f"cannot resume from {checkpoint}: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
                             ) from None
@@ -263,7 +320,7 @@ def cmd_train(args) -> tuple[dict, int]:
             raise UserError(f"{folder} is already at step {trainer.step}; ask for --steps {trainer.step} or more")
     else:
         config = TrainConfig.preset(settings["loss"], batch_size=settings["batch_size"], seed=settings["seed"])
-        trainer = Trainer(generator, discriminator, images, config, device)
+        trainer = Trainer(generator, discriminator, images, config, device, labels=labels)
         try:
             folder.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryFile(dir=folder):  # can we write there? (before any training)
@@ -276,24 +333,12 @@ def cmd_train(args) -> tuple[dict, int]:
         _save("run.json", folder / "run.json",
               lambda tmp: tmp.write_text(json.dumps({**settings, "steps": steps}, indent=2) + "\n"))
 
-    try:
-        while trainer.step < steps:
-            trainer.train(min(args.checkpoint_every - trainer.step % args.checkpoint_every, steps - trainer.step))
-            save_checkpoint()
-            if trainer.stopped_by is not None:
-                break
-    except KeyboardInterrupt:  # a second Ctrl-C: stop at once, mid-step; keep the last checkpoint
-        if checkpoint.exists() and (folder / "run.json").exists():
-            raise Interrupted(f"stopped at once; {checkpoint} holds the last checkpoint "
-                              f"(step {torch.load(checkpoint, weights_only=True)['step']}). "
-                              f"Continue with --resume {folder}") from None
-        raise Interrupted("stopped at once, before the first checkpoint: nothing was saved") from None
-    except NonFiniteLossError as error:
-        raise MachineError(f"{error} The last good checkpoint is {checkpoint}") from None
+    _train_checkpointed(trainer, steps, args.checkpoint_every, save_checkpoint, folder)
     _save("generator", folder / "generator.pt", lambda tmp: torch.save(
-        {"model": settings["model"], "kwargs": g_kwargs, "state_dict": generator.state_dict()}, tmp))
+        {"model": settings["model"], "kwargs": g_kwargs, "state_dict": generator.state_dict(),
+         **({"conditional": True} if conditional else {})}, tmp))
     history = trainer.history
-    result = {**{key: settings[key] for key in ("model", "loss")}, "steps": trainer.step,
+    result = {**{key: settings[key] for key in ("model", "loss", "conditional")}, "steps": trainer.step,
               "seconds": round(trainer.seconds, 2), "images_per_second": round(trainer.images_per_second, 1),
               "device": str(device), "out": str(folder), "final": history.rows[-1] if history.rows else None}
     if trainer.stopped_by is not None:
@@ -301,13 +346,113 @@ def cmd_train(args) -> tuple[dict, int]:
               file=sys.stderr)
         return {**result, "interrupted": True}, EXIT_SIGNAL.get(trainer.stopped_by, 130)
     n = args.samples or runtime.budget(full=10_000, quick=1000)
-    result["judge"] = _judge(generator, g_kwargs["latent_dim"], n, settings["seed"], device, judge_and_real)
+    result["judge"] = _judge(generator, g_kwargs["latent_dim"], n, settings["seed"], device, judge_and_real,
+                             conditional)
     return result, EXIT_OK
+
+
+# --- pretrain ------------------------------------------------------------------------------
+
+def cmd_pretrain(args) -> tuple[dict, int]:
+    """Train a recipe of :mod:`gancourse.pretrained` through the Trainer with checkpoints, then
+    write NAME.pt (half precision) and NAME.json (the manifest with the judge's figures)."""
+    import dataclasses
+
+    name = args.name
+    steps = args.steps or pretrained.recipe(name).steps
+    weights = args.weights or pretrained._folder(None)
+    if args.resume is not None:
+        folder = args.resume
+        if args.overwrite:
+            raise UserError("--overwrite and --resume contradict each other: choose one")
+        if not (folder / "checkpoint.pt").is_file():
+            raise UserError(f"{folder} has no checkpoint.pt to resume from; start again with --out {folder} --overwrite")
+    else:
+        folder = args.out or Path(f"runs/pretrain-{name}")
+        present = [file for file in ("checkpoint.pt", "run.json") if (folder / file).exists()]
+        if present and not args.overwrite:
+            raise UserError(f"{folder} already holds a run ({', '.join(present)}): continue it with "
+                            f"--resume {folder}, replace it with --overwrite, or choose another --out")
+    device = _device(args.device)
+    images = _images(device)
+    judge_and_real = _load_judge(device)
+    generator, discriminator, config = pretrained.build(name)
+    checkpoint = folder / "checkpoint.pt"
+    if args.resume is not None:
+        try:
+            trainer = Trainer.load(checkpoint, generator, discriminator, images, device)
+        except Exception as error:  # truncated, damaged, not ours, or another recipe's models
+            raise UserError(f"cannot resume from {checkpoint}: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
+                            ) from None
+        if dataclasses.asdict(trainer.config) != dataclasses.asdict(config):
+            raise UserError(f"{checkpoint} was trained with another config than the recipe {name!r}; "
+                            f"start again with --out {folder} --overwrite")
+        if trainer.step > steps:
+            raise UserError(f"{folder} is already at step {trainer.step}; ask for --steps {trainer.step} or more")
+    else:
+        trainer = Trainer(generator, discriminator, images, config, device)
+    _train_checkpointed(trainer, steps, args.checkpoint_every, lambda: (
+        _save("checkpoint", checkpoint, lambda tmp: torch.save(trainer.state_dict(), tmp)),
+        _save("run.json", folder / "run.json",
+              lambda tmp: tmp.write_text(json.dumps({"pretrained": name, "steps": steps}, indent=2) + "\n"))), folder)
+    result = {"pretrained": name, "steps": trainer.step, "seconds": round(trainer.seconds, 1), "out": str(folder)}
+    if trainer.stopped_by is not None:
+        print(f"interrupted: {checkpoint} holds step {trainer.step}; continue with --resume {folder}", file=sys.stderr)
+        return {**result, "interrupted": True}, EXIT_SIGNAL.get(trainer.stopped_by, 130)
+    path = weights / f"{name}.pt"
+    _save("weights", path, lambda tmp: pretrained.save(trainer.generator, tmp, name))
+    entry = {"name": name, "file": path.name, "sha256": pretrained._sha256(path), "bytes": path.stat().st_size,
+             "storage": "float16 (loaded as float32)", "parameters": models.count_parameters(trainer.generator),
+             **pretrained.describe(name), "steps": trainer.step,
+             "command": f"python -m gancourse pretrain {name}"
+             + (f" --steps {steps}" if steps != pretrained.recipe(name).steps else ""),
+             "trained": {"seconds_training": round(trainer.seconds, 1), "device": str(device),
+                         "threads": torch.get_num_threads(), "bfloat16_autocast": trainer.amp,
+                         "torch": torch.__version__, "resumed": args.resume is not None}}
+    manifest = weights / f"{name}.json"
+    write = lambda: _save("manifest", manifest, lambda tmp: tmp.write_text(json.dumps(entry, indent=2) + "\n"))
+    write()  # the file and its SHA-256 first; the figures are measured on the file as shipped
+    loaded = pretrained.load(name, "cpu", folder=weights)
+    entry["figures"] = [_judge(loaded, loaded.latent_dim, n, 0, torch.device("cpu"), judge_and_real)
+                        for n in pretrained.FIGURE_SAMPLES]
+    entry["figures_how"] = ("python -m gancourse evaluate --pretrained NAME [--samples N] on the CPU: N samples "
+                            "from z ~ N(0, I) drawn with torch.Generator seed 0, against the first N MNIST test images")
+    write()
+    return {**result, "weights": str(path), "bytes": entry["bytes"], "sha256": entry["sha256"],
+            "figures": entry["figures"]}, EXIT_OK
 
 
 # --- evaluate and modes ---------------------------------------------------------------------
 
+def _evaluate_pretrained(args) -> tuple[dict, int]:
+    """Judge a shipped generator as its manifest's figures were made; exit 1 if they differ."""
+    name = args.pretrained
+    try:
+        generator = pretrained.load(name, "cpu")
+    except (OSError, RuntimeError, ValueError) as error:
+        raise UserError(str(error).splitlines()[0]) from None
+    n = args.samples or runtime.budget(full=pretrained.FIGURE_SAMPLES[0], quick=pretrained.FIGURE_SAMPLES[1])
+    device = _device(args.device)
+    report = _judge(generator.to(device), generator.latent_dim, n, args.seed, device)
+    expected = next((figure for figure in pretrained.manifest(name)["figures"] if figure["n"] == n), None)
+    if expected is None or args.seed != 0:
+        return {"pretrained": name, "judge": report, "manifest": None,
+                "reproduced": None, "note": f"the manifest holds figures for seed 0 and N in "
+                                            f"{list(pretrained.FIGURE_SAMPLES)} only"}, EXIT_OK
+    differ = pretrained.differences(report, expected)
+    result = {"pretrained": name, "judge": report, "manifest": expected, "reproduced": not differ}
+    if differ:
+        print(f"the figures differ from {name}'s manifest beyond the tolerance: {'; '.join(differ)}", file=sys.stderr)
+        return {**result, "differences": differ}, EXIT_FAILED
+    return result, EXIT_OK
+
+
 def cmd_evaluate(args) -> tuple[dict, int]:
+    if (args.generator is None) == (args.pretrained is None):
+        raise UserError("give either a generator file or --pretrained NAME "
+                        f"({', '.join(pretrained.names())}), not both or neither")
+    if args.pretrained is not None:
+        return _evaluate_pretrained(args)
     path = args.generator
     if not path.exists():
         raise UserError(f"{path} does not exist")
@@ -327,8 +472,9 @@ def cmd_evaluate(args) -> tuple[dict, int]:
     if not isinstance(saved, dict) or not isinstance(saved.get("model"), str) or saved["model"] not in MODELS:
         raise UserError(f"{path} is not a generator saved by `python -m gancourse train`")
     device = _device(args.device)
+    conditional = saved.get("conditional") is True
     try:
-        generator = MODELS[saved["model"]][0](**dict(saved["kwargs"]))
+        generator = (CONDITIONAL_MODELS if conditional else MODELS)[saved["model"]][0](**dict(saved["kwargs"]))
         generator.load_state_dict(saved["state_dict"])
     except Exception as error:  # the weights do not fit the model it names
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -339,8 +485,9 @@ def cmd_evaluate(args) -> tuple[dict, int]:
         raise UserError(f"{path} holds NaN or Inf weights (in {', '.join(broken[:3])}): the run diverged "
                         f"or the file is damaged; evaluate an earlier checkpoint")
     n = args.samples or runtime.budget(full=10_000, quick=1000)
-    return {"generator": str(path), "model": saved["model"],
-            "judge": _judge(generator.to(device), saved["kwargs"]["latent_dim"], n, args.seed, device)}, EXIT_OK
+    return {"generator": str(path), "model": saved["model"], "conditional": conditional,
+            "judge": _judge(generator.to(device), saved["kwargs"]["latent_dim"], n, args.seed, device,
+                            conditional=conditional)}, EXIT_OK
 
 
 def cmd_modes(args) -> tuple[dict, int]:
@@ -358,7 +505,7 @@ def cmd_modes(args) -> tuple[dict, int]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    command = {"train": cmd_train, "evaluate": cmd_evaluate, "modes": cmd_modes}[args.command]
+    command = {"train": cmd_train, "evaluate": cmd_evaluate, "modes": cmd_modes, "pretrain": cmd_pretrain}[args.command]
     prefix = f"python -m gancourse {args.command}: error:"
     try:
         runtime.is_quick()  # a bad GANCOURSE_QUICK fails now, not after training

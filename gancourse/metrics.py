@@ -11,6 +11,9 @@
   instead of Inception's, so its values are on a different scale from published FIDs).
 - :class:`JudgeCurve` and :func:`judged_run`: the judge's figures over a training run, the one
   way every MNIST lesson trains and measures.
+- :func:`prdc` (precision, recall, density, coverage), :func:`kid`, :func:`bootstrap_interval`,
+  :func:`judge_metrics`, :func:`nearest_neighbours`: lesson 07's metrics on the judge's features,
+  computed in blocks so that 10,000 x 10,000 fits in a laptop's memory.
 """
 from __future__ import annotations
 
@@ -24,7 +27,8 @@ import torch.nn.functional as F
 from torch import nn
 
 __all__ = ["jensen_shannon", "MNISTJudge", "load_judge", "digit_histogram", "kl_to_uniform", "confident_share",
-           "frechet_distance", "judge_report", "JudgeCurve", "judged_run", "FEATURE_DIM"]
+           "frechet_distance", "judge_report", "requested_accuracy", "confusion_matrix", "conditional_report",
+           "JudgeCurve", "judged_run", "row_at", "FEATURE_DIM"]
 
 WEIGHTS = "mnist_judge.pt"
 #: SHA-256 of the shipped weights; ``python -m gancourse.metrics train`` prints the new one.
@@ -161,6 +165,47 @@ def judge_report(images: torch.Tensor, judge: MNISTJudge, real_features: torch.T
             "frechet_distance": frechet_distance(features, real_features), "n": len(images)}
 
 
+# --- conditional GANs (lesson 06): did the generator draw the digit it was asked for? ---------
+
+def requested_accuracy(probs: torch.Tensor, requested: torch.Tensor, num_classes: int = 10
+                       ) -> tuple[float, torch.Tensor]:
+    """Share of samples the judge labels (argmax of ``probs`` (N, classes)) as the class
+    ``requested`` (N,) asked for: (overall, per requested class (num_classes,), NaN where none)."""
+    requested = requested.to(probs.device).long()
+    hit = (probs.argmax(1) == requested).double()
+    counts = torch.bincount(requested, minlength=num_classes).double()
+    per_class = torch.bincount(requested, weights=hit, minlength=num_classes) / counts
+    return float(hit.mean()), per_class
+
+
+def confusion_matrix(probs: torch.Tensor, requested: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
+    """Counts (num_classes, num_classes): row = the class asked for, column = the judge's label."""
+    judged = probs.argmax(1)
+    pairs = requested.to(judged.device).long() * num_classes + judged
+    return torch.bincount(pairs, minlength=num_classes ** 2).reshape(num_classes, num_classes)
+
+
+def conditional_report(images: torch.Tensor, requested: torch.Tensor, judge: MNISTJudge,
+                       real_images: torch.Tensor, real_labels: torch.Tensor) -> dict:
+    """How well a conditional generator draws the digit asked for, images (N, 1, 28, 28) of the
+    classes ``requested`` (N,): requested-digit accuracy (overall and per digit), the confusion
+    matrix (:func:`confusion_matrix`), the Fréchet distance pooled (all images against all real
+    ones) and per digit (the images asked for digit k against the real images of digit k).
+    Per-digit distances depend on N like every FD: compare them at the same N per digit."""
+    features, probs = judge.embed(images)
+    real_features = judge.embed(real_images)[0]
+    requested, real_labels = requested.cpu().long(), real_labels.cpu().long()
+    accuracy, per_digit = requested_accuracy(probs, requested)
+    fd_per_digit = [frechet_distance(features[requested == k], real_features[real_labels == k])
+                    if (requested == k).sum() > FEATURE_DIM and (real_labels == k).sum() > FEATURE_DIM
+                    else math.nan for k in range(10)]
+    return {"accuracy": accuracy, "accuracy_per_digit": per_digit.tolist(),
+            "confusion": confusion_matrix(probs, requested).tolist(),
+            "frechet_distance": frechet_distance(features, real_features),
+            "frechet_distance_per_digit": fd_per_digit, "n": len(images),
+            "n_per_digit": torch.bincount(requested, minlength=10).tolist()}
+
+
 class JudgeCurve:
     """Scores a generator with the judge during training: pass it as a Trainer's ``on_snapshot``.
 
@@ -216,6 +261,23 @@ def judged_run(trainer, judge: MNISTJudge, real_features: torch.Tensor, *, steps
     return curve
 
 
+def row_at(rows: list[dict], step: int) -> dict:
+    """The last of ``rows`` (a curve's or a ``History``'s, each with a ``"step"``) at or before ``step``.
+
+    A run stopped early (Ctrl-C, a time budget) has no row at ``step``: the row is then an earlier
+    one, and a printed line says which step is compared. A ValueError when no row is that early.
+    """
+    earlier = [row for row in rows if row["step"] <= step]
+    if not earlier:
+        first = f"its first row is at step {min(row['step'] for row in rows):,}" if rows else "it has no rows"
+        raise ValueError(f"the run has no row at or before step {step:,} ({first}): run its training cell first")
+    row = max(earlier, key=lambda row: row["step"])
+    if row["step"] != step:
+        print(f"(the run has no row at step {step:,}, its rows end at step {rows[-1]['step']:,}: "
+              f"step {row['step']:,} is compared instead)")
+    return row
+
+
 # --- training the judge (run once; the result ships with the package) ------------------------
 
 def train_judge(epochs: int = 6, seed: int = 0, device: str = "cpu", out: Path | None = None) -> dict:
@@ -264,6 +326,233 @@ def test_accuracy(judge: MNISTJudge, images: torch.Tensor, labels: torch.Tensor)
     """Share of ``images`` the judge classifies as ``labels``."""
     _, probs = judge.embed(images)
     return float((probs.argmax(1) == labels.cpu()).double().mean())
+
+
+# --- precision, recall, density, coverage, KID and bootstrap intervals (lesson 07) -------------
+# On the judge's 64-d features. Distances are computed in row blocks, so 10,000 x 10,000 never
+# holds more than ``block`` rows of a distance matrix at once (docs/design.md, "Measures").
+
+__all__ += ["knn_radii", "nearest_neighbours", "prdc", "polynomial_kernel", "mmd2_unbiased", "kid",
+            "Interval", "bootstrap_interval", "bootstrap_mean", "judge_metrics", "truncated_normal"]
+
+BLOCK = 1024  # rows of a distance or kernel matrix held at once
+
+
+def _same_source(ids: torch.Tensor | None, rows: torch.Tensor, n: int) -> torch.Tensor:
+    """Mask (len(rows), n) of the pairs that are one sample: the diagonal, or equal ``ids`` (a
+    bootstrap resample holds repeated copies, and a copy is not its own neighbour)."""
+    if ids is None:
+        return rows[:, None] == torch.arange(n)[None, :]
+    return ids[rows][:, None] == ids[None, :]
+
+
+def knn_radii(features: torch.Tensor, k: int = 5, block: int = BLOCK) -> torch.Tensor:
+    """Distance from each row of ``features`` (N, d) to its k-th nearest neighbour in the same set,
+    the row itself left out (prdc's (k+1)-th smallest distance, self included), (N,) float64."""
+    x = features.double()
+    if not 0 < k < len(x):
+        raise ValueError(f"k = {k} needs more than k samples; got {len(x)}. Use 1 <= k < N (the course uses k = 5)")
+    radii = []
+    for start in range(0, len(x), block):
+        rows = torch.arange(start, min(start + block, len(x)))
+        distances = torch.cdist(x[rows], x).masked_fill_(_same_source(None, rows, len(x)), math.inf)
+        radii.append(distances.kthvalue(k, dim=1).values)
+    return torch.cat(radii)
+
+
+def nearest_neighbours(queries: torch.Tensor, pool: torch.Tensor, block: int = BLOCK,
+                       exclude_self: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each query (N, ...) its Euclidean distance to the nearest row of ``pool`` (M, ...) and that
+    row's index, both (N,); images are flattened. ``exclude_self``: queries are the pool itself."""
+    q, p = queries.flatten(1).double(), pool.flatten(1).double()
+    distances, indices = [], []
+    for start in range(0, len(q), block):
+        rows = torch.arange(start, min(start + block, len(q)))
+        d = torch.cdist(q[rows], p)
+        if exclude_self:
+            d.masked_fill_(_same_source(None, rows, len(p)), math.inf)
+        best = d.min(1)
+        distances.append(best.values)
+        indices.append(best.indices)
+    return torch.cat(distances), torch.cat(indices)
+
+
+def prdc(real: torch.Tensor, fake: torch.Tensor, k: int = 5, block: int = BLOCK,
+         per_sample: bool = False) -> dict:
+    """Precision and recall (Kynkäänniemi et al. 2019), density and coverage (Naeem et al. 2020).
+
+    Each real sample owns a ball reaching its k-th nearest real neighbour (each fake one, its k-th
+    nearest fake neighbour); a point inside a ball means distance < radius, strictly, as in Naeem
+    et al.'s ``prdc`` package:
+
+    - precision: share of fake samples inside at least one real ball (quality);
+    - recall: share of real samples inside at least one fake ball (diversity);
+    - density: real balls containing a fake sample, counted with repeats, / (k · fakes): about 1
+      when the two sets match, above 1 where fakes crowd the dense regions;
+    - coverage: share of real balls containing at least one fake sample.
+
+    Each is a mean over one set's samples; ``per_sample=True`` returns those per-sample values
+    (precision and density per fake sample, recall and coverage per real sample) instead.
+    """
+    r, f = real.double(), fake.double()
+    real_radii, fake_radii = knn_radii(r, k, block), knn_radii(f, k, block)
+    inside_counts, reached = [], torch.zeros(len(r), dtype=torch.bool)
+    nearest_fake = torch.full((len(r),), math.inf, dtype=torch.float64)
+    for start in range(0, len(f), block):
+        d = torch.cdist(f[start:start + block], r)  # (fakes in block, reals)
+        inside_counts.append((d < real_radii[None, :]).sum(1))
+        reached |= (d < fake_radii[start:start + block, None]).any(0)
+        nearest_fake = torch.minimum(nearest_fake, d.min(0).values)
+    counts = torch.cat(inside_counts).double()
+    values = {"precision": (counts > 0).double(), "recall": reached.double(), "density": counts / k,
+              "coverage": (nearest_fake < real_radii).double()}
+    return values if per_sample else {name: float(v.mean()) for name, v in values.items()}
+
+
+def polynomial_kernel(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """KID's kernel k(x, y) = (x·y / d + 1)³ for rows of a (N, d) and b (M, d), shape (N, M)."""
+    return (a @ b.T / a.shape[1] + 1) ** 3
+
+
+def mmd2_unbiased(x: torch.Tensor, y: torch.Tensor, x_ids: torch.Tensor | None = None,
+                  y_ids: torch.Tensor | None = None) -> float:
+    """Unbiased estimate of MMD² between the distributions of rows of x (m, d) and y (n, d) with
+    :func:`polynomial_kernel`: the within-set means leave out k(x_i, x_i) (and, with ids, any pair
+    that is one sample twice); the cross mean keeps every pair."""
+    x, y = x.double(), y.double()
+    total = 0.0
+    for a, ids in ((x, x_ids), (y, y_ids)):
+        keep = ~_same_source(ids, torch.arange(len(a)), len(a))
+        total += float(polynomial_kernel(a, a)[keep].sum() / keep.sum())
+    return total - 2 * float(polynomial_kernel(x, y).mean())
+
+
+def kid(real: torch.Tensor, fake: torch.Tensor, subsets: int = 100, subset_size: int = 1000, seed: int = 0,
+        real_ids: torch.Tensor | None = None, fake_ids: torch.Tensor | None = None) -> tuple[float, float]:
+    """Kernel Inception Distance on the judge's features (Bińkowski et al. 2018): the unbiased MMD²
+    (:func:`mmd2_unbiased`) averaged over ``subsets`` random subsets of ``subset_size`` samples of
+    each set (drawn without replacement; at most the smaller set), returned as (mean, std over subsets).
+
+    Unlike the Fréchet distance its expected value does not depend on the sample size; it can be
+    slightly negative when the sets come from the same distribution. Subsets are drawn like
+    torchmetrics' ``KernelInceptionDistance`` (a permutation of the real set, then of the fake
+    set) from a ``torch.Generator`` seeded with ``seed``.
+    """
+    size = min(subset_size, len(real), len(fake))
+    if size < 2:
+        raise ValueError(f"KID needs at least 2 samples in each set; got {len(real)} and {len(fake)}")
+    gen = torch.Generator().manual_seed(seed)
+    values = []
+    for _ in range(subsets):
+        i = torch.randperm(len(real), generator=gen)[:size]
+        j = torch.randperm(len(fake), generator=gen)[:size]
+        values.append(mmd2_unbiased(real[i], fake[j], None if real_ids is None else real_ids[i],
+                                    None if fake_ids is None else fake_ids[j]))
+    values = torch.tensor(values, dtype=torch.float64)
+    return float(values.mean()), float(values.std(unbiased=False))
+
+
+class Interval(tuple):
+    """(value, low, high): an estimate and its bootstrap percentile interval; prints as
+    ``value [low, high]``."""
+
+    def __new__(cls, value: float, low: float, high: float):
+        return super().__new__(cls, (float(value), float(low), float(high)))
+
+    value = property(lambda self: self[0])
+    low = property(lambda self: self[1])
+    high = property(lambda self: self[2])
+
+    def __format__(self, spec: str) -> str:
+        spec = spec or ".3g"
+        return f"{self.value:{spec}} [{self.low:{spec}}, {self.high:{spec}}]"
+
+    def __str__(self) -> str:
+        return format(self)
+
+    def __repr__(self) -> str:
+        return f"Interval({self.value!r}, {self.low!r}, {self.high!r})"
+
+
+def _percentiles(value: float, replicates, level: float) -> Interval:
+    tail = (1 - level) / 2
+    q = torch.quantile(torch.as_tensor(replicates, dtype=torch.float64), torch.tensor([tail, 1 - tail], dtype=torch.float64))
+    return Interval(value, q[0], q[1])
+
+
+def _check_bootstrap(n_boot, level) -> None:
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 2 or not 0 < level < 1:
+        raise ValueError(f"use n_boot >= 2 replicates and 0 < level < 1; got n_boot={n_boot!r}, level={level!r}")
+
+
+def bootstrap_interval(statistic, real: torch.Tensor, fake: torch.Tensor, n_boot: int = 50, level: float = 0.95,
+                       seed: int = 0, resample: str = "both") -> Interval:
+    """``statistic(real, fake) -> float`` with its bootstrap percentile interval.
+
+    Each of ``n_boot`` replicates draws ``resample`` ("both", "real" or "fake") sets again with
+    replacement, at their own sizes, from a ``torch.Generator`` seeded with ``seed``; the interval
+    holds the middle ``level`` of the replicates' values. A statistic that takes ``real_ids`` and
+    ``fake_ids`` (:func:`kid`) is told which original sample each row is, so that a sample drawn
+    twice is not paired with itself. A resample holds about 63 % distinct samples, so a statistic
+    biased by small N (the Fréchet distance) shows its bias: its interval sits above the estimate.
+    """
+    import inspect
+
+    if resample not in ("both", "real", "fake"):
+        raise ValueError(f"resample must be 'both', 'real' or 'fake', not {resample!r}")
+    _check_bootstrap(n_boot, level)
+    takes_ids = "real_ids" in inspect.signature(statistic).parameters
+    gen = torch.Generator().manual_seed(seed)
+    replicates = []
+    for _ in range(n_boot):
+        i = torch.randint(len(real), (len(real),), generator=gen) if resample in ("both", "real") else None
+        j = torch.randint(len(fake), (len(fake),), generator=gen) if resample in ("both", "fake") else None
+        r, f = (real if i is None else real[i]), (fake if j is None else fake[j])
+        replicates.append(statistic(r, f, real_ids=i, fake_ids=j) if takes_ids else statistic(r, f))
+    return _percentiles(statistic(real, fake), replicates, level)
+
+
+def bootstrap_mean(values: torch.Tensor, n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> Interval:
+    """The mean of per-sample ``values`` (N,) with its bootstrap percentile interval (resampling the
+    N values with replacement, ``n_boot`` times, from a generator seeded with ``seed``)."""
+    _check_bootstrap(n_boot, level)
+    v = values.double().flatten()
+    gen = torch.Generator().manual_seed(seed)
+    rows = max(1, 2 ** 22 // len(v))  # replicates drawn at once: at most 4M indices in memory
+    means = torch.cat([v[torch.randint(len(v), (min(rows, n_boot - done), len(v)), generator=gen)].mean(1)
+                       for done in range(0, n_boot, rows)])
+    return _percentiles(float(v.mean()), means, level)
+
+
+def judge_metrics(real_features: torch.Tensor, fake_features: torch.Tensor, n_boot: int = 20, k: int = 5,
+                  kid_subsets: int = 10, kid_subset_size: int = 1000, seed: int = 0) -> dict[str, Interval]:
+    """Every lesson-07 metric of two feature sets with its 95 % bootstrap interval.
+
+    Fréchet distance and KID (mean over ``kid_subsets`` subsets): both sets resampled, ``n_boot``
+    times. Precision, recall, density and coverage are means of per-sample values over one set
+    (:func:`prdc` with ``per_sample=True``): their intervals resample those values (1,000 times),
+    the other set held fixed, so they show the noise of the averaged set only.
+    """
+    out = {"frechet_distance": bootstrap_interval(frechet_distance, real_features, fake_features, n_boot, seed=seed)}
+
+    def kid_mean(real, fake, real_ids=None, fake_ids=None):
+        return kid(real, fake, kid_subsets, kid_subset_size, seed, real_ids, fake_ids)[0]
+
+    out["kid"] = bootstrap_interval(kid_mean, real_features, fake_features, n_boot, seed=seed)
+    for name, values in prdc(real_features, fake_features, k, per_sample=True).items():
+        out[name] = bootstrap_mean(values, seed=seed)
+    return out
+
+
+def truncated_normal(n: int, dim: int, threshold: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Latent vectors (n, dim) from N(0, I) truncated to [-threshold, threshold] in each coordinate
+    (values outside are drawn again): the truncation trick (Brock et al. 2019)."""
+    if not threshold > 0:
+        raise ValueError(f"threshold must be > 0, not {threshold!r} (use torch.randn for no truncation)")
+    z = torch.randn(n, dim, generator=generator)
+    while (outside := z.abs() > threshold).any():
+        z[outside] = torch.randn(int(outside.sum()), generator=generator)
+    return z
 
 
 if __name__ == "__main__":

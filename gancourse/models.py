@@ -22,6 +22,8 @@ from torch.nn.utils.parametrizations import spectral_norm
 __all__ = [
     "conv_transpose_output_size", "ToyGenerator", "ToyDiscriminator", "MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator",
     "init_dcgan_weights_", "count_parameters", "pack", "MinibatchStd", "Ensemble",
+    "ConditionalMLPGenerator", "ConditionalMLPDiscriminator", "ConditionalDCGANGenerator",
+    "ConditionalDCGANDiscriminator",
 ]
 
 NORMS = ("batch", "none", "spectral")
@@ -169,6 +171,8 @@ class Ensemble(nn.Module):
     each member then trains exactly as it would alone with batch B (same gradients: the
     ensemble's gradients are scaled by K to undo the loss's mean over K blocks; Adam is
     per-element, so the members stay independent). ``split`` turns outputs into (K, B, ...).
+    Over hundreds of steps members drift from lone runs by rounding, which a GAN amplifies, so
+    compare distributions over seeds, not single seeds (lesson 04 does, over 20 seeds).
 
     Members must not hold buffers (no BatchNorm, no spectral norm): their in-place updates do
     not batch. The toy MLPs qualify.
@@ -340,3 +344,125 @@ class DCGANDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).flatten()  # (B,)
+
+
+# --- conditional GANs (lesson 06) ---------------------------------------------------------------
+
+CONDITIONINGS = ("concat", "projection")
+
+
+def _check_labels(y: torch.Tensor, batch: int) -> None:
+    if y.dim() != 1 or y.shape[0] != batch:
+        raise ValueError(f"labels must have shape ({batch},), one class index per sample, not {tuple(y.shape)}")
+
+
+class ConditionalMLPGenerator(nn.Module):
+    """Class-conditional fully connected generator: (z (B, latent_dim), y (B,)) -> images in [-1, 1].
+
+    Lesson 06. The label's learned embedding (width ``embed_dim``) is concatenated to z, and the
+    result goes through :class:`MLPGenerator`'s layers: input width latent_dim + embed_dim.
+    """
+
+    def __init__(self, latent_dim: int = 64, num_classes: int = 10, embed_dim: int = 10,
+                 hidden: tuple[int, ...] = (256, 512), image_shape: tuple[int, int, int] = (1, 28, 28),
+                 batchnorm: bool = True):
+        super().__init__()
+        self.latent_dim, self.num_classes, self.image_shape = latent_dim, num_classes, tuple(image_shape)
+        self.embed = nn.Embedding(num_classes, embed_dim)
+        self.body = MLPGenerator(latent_dim + embed_dim, hidden, image_shape, batchnorm)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        _check_labels(y, z.shape[0])
+        return self.body(torch.cat([z, self.embed(y)], dim=1))  # (B, C, H, W)
+
+
+class ConditionalMLPDiscriminator(nn.Module):
+    """Class-conditional fully connected discriminator: (images (B, C, H, W), y (B,)) -> logits (B,).
+
+    Lesson 06. ``conditioning``:
+    - ``"concat"``: the label's embedding is concatenated to the flattened image before the first
+      layer (Mirza & Osindero 2014);
+    - ``"projection"``: logit = ψ(φ(x)) + ⟨embed(y), φ(x)⟩, φ the hidden layers, ψ a linear
+      layer to one score, embed a learned vector per class of φ's width (Miyato & Koyama 2018).
+    """
+
+    def __init__(self, num_classes: int = 10, conditioning: str = "projection",
+                 hidden: tuple[int, ...] = (512, 256), image_shape: tuple[int, int, int] = (1, 28, 28),
+                 embed_dim: int = 10, dropout: float = 0.3, norm: str = "none"):
+        super().__init__()
+        if conditioning not in CONDITIONINGS:
+            raise ValueError(f"unknown conditioning {conditioning!r}; choose one of {CONDITIONINGS}")
+        if norm not in ("none", "spectral"):
+            raise ValueError(f"ConditionalMLPDiscriminator supports norm 'none' or 'spectral', not {norm!r}")
+        wrap = spectral_norm if norm == "spectral" else (lambda layer: layer)
+        self.num_classes, self.conditioning = num_classes, conditioning
+        width = math.prod(image_shape)
+        if conditioning == "concat":
+            self.embed = nn.Embedding(num_classes, embed_dim)
+            self.net = _scoring_mlp(width + embed_dim, hidden, wrap, dropout)
+        else:
+            body = _scoring_mlp(width, hidden, wrap, dropout)
+            self.phi, self.psi = body[:-1], body[-1]  # φ: hidden layers; ψ: Linear(hidden[-1], 1)
+            self.embed = nn.Embedding(num_classes, hidden[-1])
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        _check_labels(y, x.shape[0])
+        flat = x.flatten(1)
+        if self.conditioning == "concat":
+            return self.net(torch.cat([flat, self.embed(y)], dim=1)).squeeze(1)
+        features = self.phi(flat)  # φ(x): (B, hidden[-1])
+        return self.psi(features).squeeze(1) + (self.embed(y) * features).sum(1)  # (B,)
+
+
+class ConditionalDCGANGenerator(nn.Module):
+    """Class-conditional DCGAN generator: (z, y (B,)) -> images (B, C, S, S) in [-1, 1]. Lesson 06.
+
+    The label's embedding is concatenated to z, as in :class:`ConditionalMLPGenerator`; the body
+    is a :class:`DCGANGenerator` with input width latent_dim + embed_dim.
+    """
+
+    def __init__(self, latent_dim: int = 100, num_classes: int = 10, embed_dim: int = 10,
+                 image_size: int = 28, channels: int = 1, width: int = 64):
+        super().__init__()
+        self.latent_dim, self.num_classes = latent_dim, num_classes
+        self.embed = nn.Embedding(num_classes, embed_dim)
+        self.body = DCGANGenerator(latent_dim + embed_dim, image_size, channels, width)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        _check_labels(y, z.shape[0])
+        return self.body(torch.cat([z, self.embed(y)], dim=1))
+
+
+class ConditionalDCGANDiscriminator(nn.Module):
+    """Class-conditional DCGAN discriminator: (images (B, C, S, S), y (B,)) -> logits (B,). Lesson 06.
+
+    ``"concat"``: the label's embedding is broadcast to ``embed_dim`` constant image channels and
+    concatenated to the image. ``"projection"``: φ(x) is the last feature map summed over space,
+    logit = ψ(φ(x)) + ⟨embed(y), φ(x)⟩ (Miyato & Koyama 2018). ``norm`` as :class:`DCGANDiscriminator`.
+    """
+
+    def __init__(self, num_classes: int = 10, conditioning: str = "projection", image_size: int = 28,
+                 channels: int = 1, width: int = 64, norm: str = "batch", embed_dim: int = 10):
+        super().__init__()
+        if conditioning not in CONDITIONINGS:
+            raise ValueError(f"unknown conditioning {conditioning!r}; choose one of {CONDITIONINGS}")
+        self.num_classes, self.conditioning = num_classes, conditioning
+        extra = embed_dim if conditioning == "concat" else 0
+        body = DCGANDiscriminator(image_size, channels + extra, width, norm).net
+        self.phi, last = body[:-1], body[-1]  # φ: the convolutions; last: the score convolution
+        if conditioning == "concat":
+            self.embed, self.score = nn.Embedding(num_classes, embed_dim), last
+        else:
+            features = last.in_channels
+            wrap = spectral_norm if norm == "spectral" else (lambda layer: layer)
+            self.psi = wrap(nn.Linear(features, 1))
+            self.embed = nn.Embedding(num_classes, features)
+            init_dcgan_weights_(self.psi)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        _check_labels(y, x.shape[0])
+        if self.conditioning == "concat":
+            maps = self.embed(y)[:, :, None, None].expand(-1, -1, *x.shape[2:]).to(x.dtype)
+            return self.score(self.phi(torch.cat([x, maps], dim=1))).flatten()
+        features = self.phi(x).sum(dim=(2, 3))  # φ(x): (B, features)
+        return self.psi(features).squeeze(1) + (self.embed(y) * features).sum(1)

@@ -17,6 +17,7 @@ import dataclasses
 import math
 import os
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from typing import Callable, Iterable
 import torch
 from torch import nn
 
-from gancourse import losses
+from gancourse import health, losses
 
 @dataclass(frozen=True)
 class LossFamily:
@@ -54,6 +55,10 @@ def _gradient_penalty(discriminator, x_real, x_fake, config, rng) -> torch.Tenso
     return config.gp_weight * losses.gradient_penalty(discriminator, x_real, x_fake, generator=rng)
 
 
+def _one_sided_penalty(discriminator, x_real, x_fake, config, rng) -> torch.Tensor:
+    return config.gp_weight * losses.gradient_penalty(discriminator, x_real, x_fake, generator=rng, one_sided=True)
+
+
 def _clip(discriminator, config) -> None:
     losses.clip_weights_(discriminator, config.clip_value)
 
@@ -72,6 +77,10 @@ LOSS_FAMILIES: dict[str, LossFamily] = {family.name: family for family in (
                penalty=_gradient_penalty,
                preset=dict(lr_g=1e-4, lr_d=1e-4, betas=(0.0, 0.9), n_critic=5, gp_weight=10.0),
                source="Gulrajani et al. 2017, Algorithm 1"),
+    LossFamily("wgan-lp", losses.critic_loss, losses.wgan_generator_loss, critic=True,
+               penalty=_one_sided_penalty,
+               preset=dict(lr_g=1e-4, lr_d=1e-4, betas=(0.0, 0.9), n_critic=5, gp_weight=10.0),
+               source="Petzka et al. 2018 (one-sided penalty), with WGAN-GP's Algorithm 1 settings"),
     LossFamily("hinge", losses.hinge_discriminator_loss, losses.hinge_generator_loss,
                preset=dict(betas=(0.0, 0.9)), source="Miyato et al. 2018, eq. 16"),
 )}
@@ -98,7 +107,7 @@ class TrainConfig:
     betas: tuple[float, float] = (0.5, 0.999)  # Adam only
     momentum: float = 0.0  # SGD only
     clip_value: float = 0.01  # "wgan-clip": critic weights clamped to [-c, c]
-    gp_weight: float = 10.0  # "wgan-gp": λ
+    gp_weight: float = 10.0  # "wgan-gp" and "wgan-lp": λ
     grad_clip_norm: float | None = None  # clip each network's update to this global norm
     latent_dim: int | None = None  # None: read from generator.latent_dim
     log_every: int = 20  # steps between host syncs: history rows, progress bar, NaN check
@@ -175,6 +184,8 @@ class History:
     rows: list[dict] = field(default_factory=list)
     # (step, samples from the fixed noise): images as uint8 (N, C, H, W), other data as float (N, ...)
     snapshots: list[tuple[int, torch.Tensor]] = field(default_factory=list)
+    # training-health warnings as they started: {"step", "kind", "message"} (gancourse.health)
+    warnings: list[dict] = field(default_factory=list)
 
     COLUMNS = ("step", "loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "seconds")
 
@@ -213,12 +224,14 @@ class History:
     def state_dict(self) -> dict:
         return {"rows": [dict(row) for row in self.rows],
                 "snapshot_steps": [step for step, _ in self.snapshots],
-                "snapshot_images": [images for _, images in self.snapshots]}
+                "snapshot_images": [images for _, images in self.snapshots],
+                "warnings": [dict(warning) for warning in self.warnings]}
 
     @classmethod
     def from_state_dict(cls, state: dict) -> "History":
         return cls(rows=[dict(row) for row in state["rows"]],
-                   snapshots=list(zip(state["snapshot_steps"], state["snapshot_images"])))
+                   snapshots=list(zip(state["snapshot_steps"], state["snapshot_images"])),
+                   warnings=[dict(warning) for warning in state.get("warnings", [])])
 
 
 def _fmt(value) -> str:
@@ -292,6 +305,9 @@ class Trainer:
         discriminator_loss, generator_loss: replace the configured family's losses with your
             own: ``f(scores_real, scores_fake)`` and ``f(scores_fake)`` (an exercise's answer, or
             a deliberately wrong loss to see what it does). They are not saved in checkpoints.
+        labels: class indices (N,) of ``data``, for a conditional GAN (lesson 06): a batch draws
+            images and their labels by one index, the generator is called as ``G(z, y)`` and the
+            discriminator as ``D(x, y)``, and the fakes are asked for the real batch's labels.
 
     ``train`` can be called repeatedly and continues where it stopped; ``save`` and ``load``
     make a checkpoint that continues exactly as an uninterrupted run would (same device).
@@ -300,7 +316,8 @@ class Trainer:
     def __init__(self, generator: nn.Module, discriminator: nn.Module, data: torch.Tensor,
                  config: TrainConfig | None = None, device: torch.device | str | None = None,
                  on_snapshot: Callable[["Trainer"], None] | Iterable[Callable[["Trainer"], None]] | None = None,
-                 discriminator_loss: Callable | None = None, generator_loss: Callable | None = None):
+                 discriminator_loss: Callable | None = None, generator_loss: Callable | None = None,
+                 labels: torch.Tensor | None = None):
         from gancourse.runtime import pick_device
 
         self.config = config or TrainConfig()
@@ -320,15 +337,38 @@ class Trainer:
         self.opt_g, self.opt_d = self._optimizers()
         self.rng = torch.Generator(device=self.device).manual_seed(cfg.seed)
         self.fixed_z = torch.randn(cfg.n_snapshot, self.latent_dim, device=self.device, generator=self.rng)
+        self.labels, self.num_classes = self._check_labels(labels, generator, data)
+        if self.labels is not None:  # the snapshot grid asks for 0, 1, ..., 9, 0, 1, ...
+            self.fixed_labels = torch.arange(cfg.n_snapshot, device=self.device) % self.num_classes
         self.on_snapshot: list[Callable[["Trainer"], None]] = (
             [] if on_snapshot is None else [on_snapshot] if callable(on_snapshot) else list(on_snapshot))
         self.family = loss_family(cfg.loss)
+        self.on_log: list[Callable[["Trainer"], None]] = []  # called after each history row, e.g. board.TensorBoard
+        self.health = health.Monitor(critic=self.family.critic)
         self.custom_loss_d, self.custom_loss_g = discriminator_loss, generator_loss
         self.step = 0  # generator updates done
         self.seconds = 0.0
         self.history = History()
         self._clock: float | None = None  # perf_counter at the last clock reading, while train() runs
         self.stopped_by: int | None = None  # the signal that stopped the last train() call early, if any
+
+    def _check_labels(self, labels, generator, data) -> tuple[torch.Tensor | None, int | None]:
+        """Labels on the device and the class count, or (None, None) for an unconditional GAN."""
+        num_classes = getattr(generator, "num_classes", None)
+        if labels is None:
+            if num_classes is not None:
+                raise ValueError("this generator is conditional (it has num_classes): pass the images' "
+                                 "labels, Trainer(..., labels=labels)")
+            return None, None
+        if not isinstance(labels, torch.Tensor) or labels.dim() != 1 or labels.shape[0] != data.shape[0] \
+                or labels.dtype.is_floating_point or labels.dtype == torch.bool:
+            raise ValueError(f"labels must be one class index per image: an integer tensor of shape "
+                             f"({data.shape[0]},), not {getattr(labels, 'shape', type(labels).__name__)}")
+        num_classes = num_classes or int(labels.max()) + 1
+        if int(labels.min()) < 0 or int(labels.max()) >= num_classes:
+            raise ValueError(f"labels must lie in 0..{num_classes - 1} (the generator's num_classes), "
+                             f"found {int(labels.min())}..{int(labels.max())}")
+        return labels.to(self.device, torch.long), num_classes
 
     def _optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
         cfg = self.config
@@ -354,6 +394,16 @@ class Trainer:
                               generator=self.rng)
         return self.data[index]
 
+    def _labelled_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Real images and their labels, drawn by one index: a label never leaves its image."""
+        index = torch.randint(self.data.shape[0], (self.config.batch_size,), device=self.device,
+                              generator=self.rng)
+        return self.data[index], self.labels[index]
+
+    def _conditioned(self, module: nn.Module, y: torch.Tensor | None):
+        """``module`` itself, or ``x -> module(x, y)`` for a conditional GAN."""
+        return module if y is None else (lambda x: module(x, y))
+
     def loss_g(self, scores_fake) -> torch.Tensor:
         """The generator's loss on the discriminator's scores for generated samples."""
         if self.custom_loss_g is not None:
@@ -369,30 +419,42 @@ class Trainer:
             return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
         return None
 
-    def step_with(self, x_real: torch.Tensor, z: torch.Tensor) -> dict:
+    def step_with(self, x_real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor | None = None) -> dict:
         """One training step on a given real batch and noise (``n_critic`` must be 1); returns
         the step's losses and D outputs as floats. ``train`` draws both from the trainer's own
-        random generator; this is for comparing the loop with a step written by hand."""
+        random generator; this is for comparing the loop with a step written by hand. A
+        conditional trainer also takes the batch's ``labels`` (the fakes are asked for them too)."""
         if self.config.n_critic != 1:
             raise ValueError("step_with takes one batch; it needs n_critic = 1")
         self.generator.train()
         self.discriminator.train()
-        values = self._one_step(want_norms=True, batch=(x_real.to(self.device), z.to(self.device)))
+        batch = (x_real.to(self.device), z.to(self.device))
+        if self.labels is not None:
+            if labels is None:
+                raise ValueError("this trainer is conditional: pass the batch's labels, step_with(x_real, z, labels)")
+            batch += (labels.to(self.device),)
+        values = self._one_step(want_norms=True, batch=batch)
         self.step += 1
         return dict(zip(("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g"),
                         values.tolist()))
 
-    def discriminator_step(self, x_real: torch.Tensor, x_fake: torch.Tensor) -> float:
+    def discriminator_step(self, x_real: torch.Tensor, x_fake: torch.Tensor,
+                           labels: torch.Tensor | None = None) -> float:
         """One discriminator (critic) update on given batches, exactly as ``train`` makes it: the
         family's loss (with its penalty), the optimizer's step, then the family's post-step hook
-        (WGAN's weight clipping). Returns the loss. For checking an update written by hand."""
+        (WGAN's weight clipping). Returns the loss. For checking an update written by hand. A
+        conditional trainer also takes the ``labels`` of both batches."""
         self.discriminator.train()
-        loss_d, _, _, _ = self._update_discriminator(x_real.to(self.device), x_fake.to(self.device), False)
+        if (labels is None) != (self.labels is None):
+            raise ValueError("pass labels to a conditional trainer's discriminator_step, and only to one")
+        y = None if labels is None else labels.to(self.device)
+        loss_d, _, _, _ = self._update_discriminator(x_real.to(self.device), x_fake.to(self.device), False, y)
         return float(loss_d.detach())
 
-    def _update_discriminator(self, x_real, x_fake, want_norm: bool):
-        """One discriminator update; returns (loss, scores on real, scores on fake, grad norm or None)."""
-        cfg, D = self.config, self.discriminator
+    def _update_discriminator(self, x_real, x_fake, want_norm: bool, y: torch.Tensor | None = None):
+        """One discriminator update; returns (loss, scores on real, scores on fake, grad norm or None).
+        ``y``: the labels of both batches (a conditional GAN), else None."""
+        cfg, D = self.config, self._conditioned(self.discriminator, y)
         with self._autocast():
             scores_real = D(x_real).float()
             scores_fake = D(x_fake.detach()).float()
@@ -404,10 +466,10 @@ class Trainer:
                 loss_d = loss_d + self.family.penalty(D, x_real, x_fake, cfg, self.rng)
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
-        norm_d = self._clip_or_norm(D, want_norm)
+        norm_d = self._clip_or_norm(self.discriminator, want_norm)
         self.opt_d.step()
         if self.family.after_discriminator_step is not None:
-            self.family.after_discriminator_step(D, cfg)
+            self.family.after_discriminator_step(self.discriminator, cfg)
         return loss_d, scores_real, scores_fake, norm_d
 
     def _one_step(self, want_norms: bool, batch: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
@@ -416,15 +478,20 @@ class Trainer:
         cfg, G, D = self.config, self.generator, self.discriminator
         D.requires_grad_(True)
         for i in range(cfg.n_critic):
-            x_real, z = batch if batch is not None else (self._real_batch(), self._sample_z(cfg.batch_size))
+            if batch is not None:
+                x_real, z, y = batch if len(batch) == 3 else (*batch, None)
+            elif self.labels is None:
+                x_real, z, y = self._real_batch(), self._sample_z(cfg.batch_size), None
+            else:  # the fakes are asked for the real batch's labels
+                (x_real, y), z = self._labelled_batch(), self._sample_z(cfg.batch_size)
             last = i == cfg.n_critic - 1
             with self._autocast(), torch.set_grad_enabled(last):  # keep G's graph only for the G step's reuse
-                x_fake = G(z)
-            loss_d, scores_real, scores_fake, norm_d = self._update_discriminator(x_real, x_fake, want_norms and last)
+                x_fake = G(z) if y is None else G(z, y)
+            loss_d, scores_real, scores_fake, norm_d = self._update_discriminator(x_real, x_fake, want_norms and last, y)
         # Generator update through the updated discriminator; D's weights need no gradient here.
         D.requires_grad_(False)
         with self._autocast():
-            scores_g = D(x_fake).float()
+            scores_g = self._conditioned(D, y)(x_fake).float()
         loss_g = self.loss_g(scores_g)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -445,20 +512,35 @@ class Trainer:
         return self.step * self.config.batch_size * self.config.n_critic / self.seconds
 
     @torch.no_grad()
-    def sample(self, n: int | None = None, z: torch.Tensor | None = None) -> torch.Tensor:
+    def sample(self, n: int | None = None, z: torch.Tensor | None = None,
+               labels: torch.Tensor | None = None) -> torch.Tensor:
         """Samples from the generator in eval mode (BatchNorm uses its running statistics).
 
-        From the fixed snapshot noise when neither ``n`` nor ``z`` is given.
+        From the fixed snapshot noise when neither ``n`` nor ``z`` is given. A conditional GAN
+        draws the digits ``labels`` asks for (B,); by default 0, 1, ..., 9, 0, 1, ... in turn, so
+        n = 10,000 asks for each of ten classes 1,000 times (:meth:`requested_labels`).
         """
         if z is None:
             z = self.fixed_z if n is None else torch.randn(n, self.latent_dim, device=self.device)
+        if self.labels is None and labels is not None:
+            raise ValueError("this trainer is unconditional: it was built without labels, so it cannot draw a class")
+        if self.labels is not None and labels is None:
+            labels = self.fixed_labels if n is None and z is self.fixed_z else self.requested_labels(len(z))
         was_training = self.generator.training
         self.generator.eval()
         try:
             with self._autocast():
+                if labels is not None:
+                    return self.generator(z.to(self.device), labels.to(self.device)).float()
                 return self.generator(z.to(self.device)).float()
         finally:
             self.generator.train(was_training)
+
+    def requested_labels(self, n: int) -> torch.Tensor:
+        """The classes :meth:`sample` asks for by default: 0, 1, ..., num_classes - 1, 0, 1, ... (n,)."""
+        if self.labels is None:
+            raise ValueError("this trainer is unconditional: it was built without labels")
+        return torch.arange(n, device=self.device) % self.num_classes
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -530,9 +612,18 @@ class Trainer:
                "d_fake": means[3], "grad_norm_d": last[0], "grad_norm_g": last[1],
                "seconds": round(self.seconds, 3)}
         self.history.rows.append(row)
+        start = time.perf_counter()  # health checks and on_log callbacks are not training time
+        measured = self.step % self.config.log_every == 0  # gradient norms are computed at log steps
+        for warning in self.health.update(self.history.rows, self.on_snapshot, measured):
+            self.history.warnings.append(warning)
+            if not bar.disable:
+                bar.write(f"warning at step {warning['step']}: {warning['message']}", file=sys.stderr)
+        for callback in self.on_log:
+            callback(self)
+        self._clock += time.perf_counter() - start
         bar.update(len(buffer))
         bar.set_postfix(loss_d=f"{means[0]:.3f}", loss_g=f"{means[1]:.3f}",
-                        d_real=f"{means[2]:.2f}", d_fake=f"{means[3]:.2f}")
+                        d_real=f"{means[2]:.2f}", d_fake=f"{means[3]:.2f}", **self.health.postfix())
 
     def _snapshot(self) -> None:
         start = time.perf_counter()
@@ -547,7 +638,9 @@ class Trainer:
     # --- checkpoints ----------------------------------------------------------------------
 
     def state_dict(self) -> dict:
+        conditional = {} if self.labels is None else {"num_classes": self.num_classes}
         return {
+            **conditional,
             "format": "gancourse-checkpoint-1",
             "config": dataclasses.asdict(self.config),
             "step": self.step,
@@ -583,6 +676,10 @@ class Trainer:
         if differ:
             raise ValueError("the checkpoint was trained with another config: " + "; ".join(differ)
                              + ". Use Trainer.load(path, ...), which rebuilds the trainer with the saved config.")
+        if state.get("num_classes") != self.num_classes:
+            kind = lambda n: "unconditional" if n is None else f"conditional on {n} classes"  # noqa: E731
+            raise ValueError(f"the checkpoint is {kind(state.get('num_classes'))} but this trainer is "
+                             f"{kind(self.num_classes)}; build the trainer the run was trained with")
         try:
             self.generator.load_state_dict(state["generator"])
             self.discriminator.load_state_dict(state["discriminator"])
@@ -599,9 +696,11 @@ class Trainer:
 
     @classmethod
     def load(cls, path: str | os.PathLike, generator: nn.Module, discriminator: nn.Module,
-             data: torch.Tensor, device: torch.device | str | None = None) -> "Trainer":
+             data: torch.Tensor, device: torch.device | str | None = None,
+             labels: torch.Tensor | None = None) -> "Trainer":
         """Rebuild a trainer from a checkpoint written by :meth:`save` (``weights_only`` load:
-        a checkpoint cannot run code). Pass freshly built models of the same architecture."""
+        a checkpoint cannot run code). Pass freshly built models of the same architecture (and
+        the data's ``labels`` for a conditional GAN)."""
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
         except FileNotFoundError:
@@ -617,6 +716,6 @@ class Trainer:
         if missing:
             raise ValueError(f"{path} is an incomplete checkpoint (no {', '.join(missing)}): it is damaged")
         config = TrainConfig(**state["config"])
-        trainer = cls(generator, discriminator, data, config, device)
+        trainer = cls(generator, discriminator, data, config, device, labels=labels)
         trainer.load_state_dict(state)
         return trainer

@@ -9,6 +9,7 @@ where widgets do not render (a PDF export, GitHub's notebook preview).
 
 - :class:`SnapshotViewer`: a training run's fixed-noise samples over steps, with the losses.
 - :class:`LatentExplorer`: interpolation between two latent codes, with a resample button.
+- :class:`DigitExplorer`: the same walk for a class-conditional generator, with a digit slider.
 - :class:`ToyViewer` (alias ``Toy2DViewer``): 1-D or 2-D toy data over training, with the
   discriminator's output (GAN Lab's view) and the generator's gradient arrows, recorded during
   training by a :class:`ToyRecorder`.
@@ -20,7 +21,7 @@ import math
 
 import torch
 
-__all__ = ["images_to_png", "show_images", "interpolate", "SnapshotViewer", "LatentExplorer",
+__all__ = ["images_to_png", "show_images", "interpolate", "SnapshotViewer", "LatentExplorer", "DigitExplorer",
            "ToyRecorder", "ToyViewer", "Toy2DViewer"]
 
 _STYLE = "<style>.gancourse-pixelated img, img.gancourse-pixelated {image-rendering: pixelated;}</style>"
@@ -239,8 +240,49 @@ class LatentExplorer(_Viewer):
         frames = [self._render(round(i * self.steps / (columns - 1))) for i in range(columns)]
         walks = torch.stack(frames, 1).flatten(0, 1)  # (n * columns, C, H, W), row = one walk
         fig, ax = plt.subplots(figsize=(columns * 0.9, self.n * 0.9 + 0.5))
-        show_images(walks, nrow=columns, title=f"{self.mode} interpolation, z0 → z1", ax=ax)
+        show_images(walks, nrow=columns, title=f"{self.mode} interpolation, z0 → z1{self._title()}", ax=ax)
         return fig
+
+    def _title(self) -> str:
+        return ""
+
+
+class DigitExplorer(LatentExplorer):
+    """A class-conditional generator's viewer (lesson 06): choose a digit with one slider, walk in
+    z with the other; the same ``n`` walks are drawn for every digit, so the style stays while
+    the digit changes. The generator is called as ``generator(z, y)``.
+
+    Args: as :class:`LatentExplorer`, plus ``digit``, the class shown first, and ``num_classes``.
+    """
+
+    def __init__(self, generator, digit: int = 0, num_classes: int | None = None, **kwargs):
+        import ipywidgets as widgets
+
+        self.digit = digit
+        super().__init__(generator, **kwargs)
+        classes = num_classes or getattr(generator, "num_classes", 10)
+        self.digit_slider = widgets.IntSlider(value=digit, min=0, max=classes - 1, description="digit",
+                                              continuous_update=True, layout=widgets.Layout(width="420px"))
+        self.digit_slider.observe(self._on_digit, names="value")
+        self.widget.children = (self.digit_slider,) + tuple(self.widget.children)
+
+    def _on_digit(self, change) -> None:
+        self.digit = change["new"]
+        self._update()
+
+    @torch.no_grad()
+    def _render(self, position: int) -> torch.Tensor:
+        z = interpolate(self.z0, self.z1, position / self.steps, self.mode).to(self.device)
+        y = torch.full((len(z),), self.digit, dtype=torch.long, device=self.device)
+        was_training = self.generator.training
+        self.generator.eval()
+        try:
+            return self.generator(z, y).float().cpu()
+        finally:
+            self.generator.train(was_training)
+
+    def _title(self) -> str:
+        return f", digit {self.digit}"
 
 
 # --- toy data --------------------------------------------------------------------------------

@@ -752,15 +752,18 @@ def test_diagnose_returns_the_first_matching_hint():
 
 
 LESSON_CHECKS = {
-    "lesson00": ["check_scale_to_tanh_range", "check_to_unit_range"],
+    "lesson00": ["check_scale_to_tanh_range", "check_to_unit_range", "check_tanh_pipeline"],
     "lesson01": ["check_value_estimate", "check_jensen_shannon", "check_optimal_discriminator",
-                 "check_discriminator_loss", "check_generator_loss"],
+                 "check_discriminator_loss", "check_generator_loss", "check_loss_when_d_wins"],
     "lesson02": ["check_train_step", "check_generator_spec", "check_discriminator_spec", "check_sample_images",
-                 "check_digit_histogram"],
-    "lesson03": ["check_conv_transpose_output_size", "check_dcgan_init", "check_interpolate"],
-    "lesson04": ["check_mode_coverage", "check_pack"],
+                 "check_digit_histogram", "check_run_verdicts"],
+    "lesson03": ["check_conv_transpose_output_size", "check_dcgan_init", "check_interpolate", "check_run_to_continue"],
+    "lesson04": ["check_mode_coverage", "check_pack", "check_coverage_prediction"],
     "lesson05": ["check_critic_loss", "check_wgan_generator_loss", "check_gradient_penalty", "check_clip_weights",
-                 "check_critic_step"],
+                 "check_critic_step", "check_lipschitz_critic"],
+    "lesson06": ["check_conditional_generator", "check_projection_logit", "check_requested_accuracy",
+                 "check_confusion_judgment"],
+    "lesson07": ["check_knn_precision", "check_kid", "check_bootstrap_interval", "check_metric_judgment"],
 }
 
 
@@ -1223,6 +1226,13 @@ class _Returns(nn.Module):
         return self.value
 
 
+#: The checks whose answer is a decision (a string or a set of strings), not a function:
+#: judged in the section on judgment exercises below.
+DECISION_CHECKS = ("check_tanh_pipeline", "check_loss_when_d_wins", "check_run_verdicts", "check_run_to_continue",
+                   "check_coverage_prediction", "check_lipschitz_critic", "check_metric_judgment",
+                   "check_confusion_judgment")
+
+
 def _forgot_return(value):
     """The learner's function for each check, returning ``value`` (for the steps: after doing the work)."""
     def train_step(generator, discriminator, opt_g, opt_d, x_real, z):
@@ -1232,10 +1242,19 @@ def _forgot_return(value):
     def critic_step(critic, opt, real, fake, gp_weight):
         _critic_step_with("")(critic, opt, real, fake, gp_weight)
         return value
+    class ConditionalGenerator(nn.Module):  # lesson 06: the check takes the class
+        def __init__(self, latent_dim=64, num_classes=10, embed_dim=10):
+            super().__init__()
+            self.embed, self.net = nn.Embedding(num_classes, embed_dim), nn.Identity()
+
+        def forward(self, z, y):
+            return value
     special = {"check_train_step": train_step, "check_critic_step": critic_step,
-               "check_generator_spec": _Returns(value), "check_discriminator_spec": _Returns(value)}
+               "check_generator_spec": _Returns(value), "check_discriminator_spec": _Returns(value),
+               "check_conditional_generator": ConditionalGenerator}
     return {name: special.get(name, lambda *args: value) for name in checks.__all__
-            if name not in ("check_dcgan_init", "check_clip_weights")}  # these return nothing, by the spec
+            if name not in ("check_dcgan_init", "check_clip_weights")  # these return nothing, by the spec
+            and name not in DECISION_CHECKS}  # these take a decision, not a function (tests below)
 
 
 @pytest.mark.parametrize("name", sorted(_forgot_return(None)))
@@ -1687,3 +1706,552 @@ def test_critic_step_names_a_step_without_gradient(late, words):
 ], ids=["m-rows", "shape-1", "two-features", "not-flattened"])
 def test_pack_names_how_its_shape_went_wrong(fn, words):
     reject(checks.check_pack, fn, *words)
+
+
+# --- lesson 06: conditional GANs --------------------------------------------------------------------
+
+def conditional_generator(combine):
+    """The exercise's class with ``combine(self, z, y) -> the network's input`` as its forward."""
+    class Generator(nn.Module):
+        def __init__(self, latent_dim=64, num_classes=10, embed_dim=10):
+            super().__init__()
+            self.latent_dim, self.num_classes = latent_dim, num_classes
+            self.embed = nn.Embedding(num_classes, embed_dim)
+            self.net = nn.Sequential(nn.Linear(latent_dim + embed_dim, 32), nn.LeakyReLU(0.2),
+                                     nn.Linear(32, 784), nn.Tanh())
+
+        def forward(self, z, y):
+            return self.net(combine(self, z, y)).view(z.shape[0], 1, 28, 28)
+    return Generator
+
+
+@pytest.mark.parametrize("combine", [
+    lambda self, z, y: torch.cat([z, self.embed(y)], dim=1),
+    lambda self, z, y: torch.cat((self.embed(y), z), 1),                        # the other order: also right
+    lambda self, z, y: torch.cat([z, F.one_hot(y, num_classes=10).float()], -1),  # one-hot instead of the embedding
+    lambda self, z, y: torch.hstack([z, self.embed.weight[y]]),
+])
+def test_conditional_generator_accepts(combine, capsys):
+    checks.check_conditional_generator(conditional_generator(combine))
+    assert "✔" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("combine, words", [
+    (lambda self, z, y: torch.cat([z, self.embed(torch.zeros_like(y))], 1), ["labels are ignored"]),
+    (lambda self, z, y: torch.cat([z, self.embed(y.flip(0))], 1), ["another sample's label"]),
+    (lambda self, z, y: torch.cat([z, self.embed(y[torch.randperm(len(y))])], 1), ["labels"]),  # shuffled apart
+    (lambda self, z, y: torch.cat([z, self.embed(y).mean(0, keepdim=True).expand(len(y), -1)], 1), ["average"]),
+    (lambda self, z, y: torch.cat([z, y.float().unsqueeze(1)], 1), ["one number", "self.embed(y)"]),
+    (lambda self, z, y: torch.cat([z, F.one_hot(y).float()], 1), ["num_classes=10"]),
+    (lambda self, z, y: torch.cat([z, self.embed(y)], 0), ["dim=1"]),
+    (lambda self, z, y: z, ["labels never reached"]),
+])
+def test_conditional_generator_rejects(combine, words):
+    reject(checks.check_conditional_generator, conditional_generator(combine), *words)
+
+
+def test_conditional_generator_rejects_a_flat_output():
+    class Flat(conditional_generator(lambda self, z, y: torch.cat([z, self.embed(y)], 1))):
+        def forward(self, z, y):
+            return self.net(torch.cat([z, self.embed(y)], 1))
+    reject(checks.check_conditional_generator, Flat, "(14, 1, 28, 28)")
+
+
+@pytest.mark.parametrize("correct", [
+    lambda f, psi, embed, y: psi(f).squeeze(1) + (embed(y) * f).sum(1),
+    lambda f, psi, embed, y: psi(f) + (embed(y) * f).sum(1, keepdim=True),                 # (B, 1)
+    lambda f, psi, embed, y: psi(f).flatten() + torch.einsum("bf,bf->b", embed.weight[y], f),
+    lambda f, psi, embed, y: (psi(f).squeeze(-1) + torch.bmm(embed(y).unsqueeze(1), f.unsqueeze(2)).flatten()),
+])
+def test_projection_logit_accepts(correct, capsys):
+    checks.check_projection_logit(correct)
+    assert "✔" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda f, psi, embed, y: (embed(y) * f).sum(1), ["ψ(φ(x)) term is missing"]),
+    (lambda f, psi, embed, y: psi(f).squeeze(1), ["inner product", "missing"]),
+    (lambda f, psi, embed, y: psi(f).squeeze(1) + (f @ embed.weight.T).sum(1), ["all ten class embeddings"]),
+    (lambda f, psi, embed, y: psi(f).squeeze(1) + (embed(y.flip(0)) * f).sum(1), ["another sample's class"]),
+    (lambda f, psi, embed, y: psi(f).squeeze(1) + (embed(y) * f).mean(1), ["sum"]),
+    (lambda f, psi, embed, y: psi(embed(y) * f).squeeze(1), ["ψ takes φ(x) alone"]),
+    (lambda f, psi, embed, y: torch.sigmoid(psi(f).squeeze(1) + (embed(y) * f).sum(1)), ["sigmoid"]),
+    (lambda f, psi, embed, y: psi(f).squeeze(1) + (embed.weight[:len(y)] * f).sum(1), ["requested classes"]),
+    (lambda f, psi, embed, y: psi(f) + f @ embed.weight.T, ["every class"]),
+    (lambda f, psi, embed, y: psi(f) + embed(y) * f, ["not summed"]),
+    (lambda f, psi, embed, y: (psi(f).squeeze(1) + (embed(y) * f).sum(1)).detach(), ["gradient"]),
+])
+def test_projection_logit_rejects(wrong, words):
+    reject(checks.check_projection_logit, wrong, *words)
+
+
+def accuracy_by_loop(probs, requested):
+    judged = probs.argmax(dim=-1)
+    per = []
+    for k in range(10):
+        asked = requested == k
+        per.append(float((judged[asked] == k).float().mean()))
+    return float((judged == requested).float().mean()), per
+
+
+def accuracy_numpy(probs, requested):
+    import numpy as np
+    hit = probs.numpy().argmax(1) == requested.numpy()
+    return hit.mean(), np.array([hit[requested.numpy() == k].mean() for k in range(10)])
+
+
+@pytest.mark.parametrize("correct", [
+    accuracy_by_loop, accuracy_numpy,
+    lambda p, r: ((p.argmax(1) == r).float().mean(),
+                  torch.stack([(p.argmax(1)[r == k] == k).float().mean() for k in range(10)])),
+])
+def test_requested_accuracy_accepts(correct, capsys):
+    checks.check_requested_accuracy(correct)
+    assert "✔" in capsys.readouterr().out
+
+
+def by_judged_label(p, r):
+    judged = p.argmax(1)
+    return (judged == r).float().mean(), torch.stack([(r[judged == k] == k).float().mean() for k in range(10)])
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda p, r: ((p.argmax(0) == r).float().mean(),
+                   torch.stack([(p.argmax(0)[r == k] == k).float().mean() for k in range(10)])), ["wrong axis"]),
+    (by_judged_label, ["grouped by the judge's label"]),
+    (lambda p, r: (p[torch.arange(len(r)), r].mean(),
+                   torch.stack([p[r == k, k].mean() for k in range(10)])), ["mean probability"]),
+    (lambda p, r: ((p.argmax(1) == r).float().mean(),
+                   torch.stack([((p.argmax(1) == r) & (r == k)).float().sum() / len(r) for k in range(10)])),
+     ["divided by all N"]),
+    (lambda p, r: tuple(100 * torch.as_tensor(v) for v in accuracy_by_loop(p, r)), ["percentages"]),
+    (lambda p, r: (p.argmax(1) == r).float().mean(), ["a pair"]),
+    (lambda p, r: ((p.argmax(1) == r).float().mean(), torch.zeros(9)), ["(10,)"]),
+])
+def test_requested_accuracy_rejects(wrong, words):
+    reject(checks.check_requested_accuracy, wrong, *words)
+
+
+def test_confusion_judgment_accepts_the_pairs_in_any_order_and_the_fix_by_letter(capsys):
+    checks.check_confusion_judgment([(9, 4), (4, 9), (5, 3), (7, 9)], "B")
+    checks.check_confusion_judgment([[4, 9], [9, 4], [7, 9], [5, 3]], "fix b")
+    assert capsys.readouterr().out.count("✔") == 2
+
+
+@pytest.mark.parametrize("confused, fix, words", [
+    ([(4, 9), (9, 4), (7, 9)], "B", ["missing (5, 3)", "21%"]),
+    ([(4, 9), (9, 4), (7, 9), (5, 3), (3, 5)], "B", ["not confused above 10 %", "(3, 5)", "row first"]),
+    ([(4, 9), (9, 4), (7, 9), (5, 3)], "A", ["every row", "diagonal"]),
+    ([(4, 9), (9, 4), (7, 9), (5, 3)], "C", ["z carries the style"]),
+    ([(4, 9), (9, 4), (7, 9), (5, 3)], "D", ["99 %"]),
+    ([(4, 9), (9, 4), (7, 9), (5, 3)], "E", ["none of the options"]),
+    ("4 and 9", "B", ["list of (asked, judged) pairs"]),
+    ([(4, 9, 1)], "B", ["pair of digits"]),
+])
+def test_confusion_judgment_rejects(confused, fix, words):
+    with pytest.raises(AssertionError) as info:
+        checks.check_confusion_judgment(confused, fix)
+    for word in words:
+        assert word.lower() in str(info.value).lower(), f"hint should mention {word!r}: {info.value}"
+
+
+# --- judgment exercises (lessons 00-05): the answer is a decision, checked with evidence -------------
+
+#: Each letter-answer check: its right letter, and for each wrong letter words of its evidence.
+LETTER_DECISIONS = [
+    (checks.check_tanh_pipeline, "B", {"A": ["[0, 1]", "free tell"], "C": ["[-0.424, 2.821]", "mean"]}),
+    (checks.check_loss_when_d_wins, "C", {"A": ["1.0e-04", "as small as D(G(z))"], "B": ["1.0e-04", "shrinks"]}),
+    (checks.check_run_to_continue, "B", {"A": ["lowest single point", "9.2", "26.4", "+8.8"],
+                                         "C": ["flat", "+0.6", "-4.3"]}),
+    (checks.check_lipschitz_critic, "C", {"A": ["largest 6.58", "96%"], "B": ["average 1.00", "largest 1.85", "61%"]}),
+]
+
+
+def test_choice_reads_case_spaces_punctuation_and_synonyms():
+    options = {"discriminator wins": ["D wins"], "collapse": ["mode collapse"]}
+    for said in ("D wins", "d-wins", " DWINS! ", "Discriminator_Wins", "the discriminator wins"[4:]):
+        assert core.choice(said, "x", options) == "discriminator wins"
+    assert core.choice("Mode Collapse.", "x", options) == "collapse"
+    for wrong, words in [(None, ["is None", "'discriminator wins', 'collapse'"]), (2, ["the int 2", "a string"]),
+                         (["collapse"], ["a list of 1 item"]), ("healthy", ["names none of the options"])]:
+        with pytest.raises(AssertionError) as info:
+            core.choice(wrong, "your verdict", options)
+        assert all(word in str(info.value) for word in words), str(info.value)
+
+
+def test_check_choice_names_the_evidence_against_the_option_chosen():
+    evidence = [core.KnownAnswer("A is at 3", "A"), core.KnownAnswer("C is at 7", "C")]
+    assert core.check_choice("b", "your pick", {"A": [], "B": [], "C": []}, "B", evidence) == "B"
+    with pytest.raises(AssertionError, match="your pick is 'c'.*\nHint: C is at 7$"):
+        core.check_choice("c", "your pick", {"A": [], "B": [], "C": []}, "B", evidence)
+
+
+@pytest.mark.parametrize("check, right, wrong", [pytest.param(*d, id=d[0].__name__) for d in LETTER_DECISIONS])
+def test_letter_decisions_accept_the_right_letter_in_any_spelling(check, right, wrong, capsys):
+    noun = {"check_tanh_pipeline": "pipeline", "check_loss_when_d_wins": "loss", "check_run_to_continue": "run",
+            "check_lipschitz_critic": "critic"}[check.__name__]
+    spellings = (right, right.lower(), f" {right} ", f"'{right}'", f"{noun} {right.lower()}", f"{noun.title()} {right}.",
+                 f"option {right}")
+    for said in spellings:
+        check(said)
+    assert capsys.readouterr().out.count("✔") == len(spellings)
+
+
+@pytest.mark.parametrize("check, right, wrong", [pytest.param(*d, id=d[0].__name__) for d in LETTER_DECISIONS])
+def test_each_wrong_letter_is_answered_with_its_evidence(check, right, wrong):
+    letters = {"A", "B", "C"}
+    assert set(wrong) == letters - {right}, "every wrong option needs its evidence"
+    for letter, words in wrong.items():
+        message = reject(check, letter.lower(), "Hint:", *words)
+        assert any(ch.isdigit() for ch in message.split("Hint:")[1]), "the evidence has numbers"
+    reject(check, "D", "names none of the options")
+    reject(check, None, "is None")
+
+
+def test_exhibits_are_deterministic_and_leave_the_random_state_alone():
+    torch.manual_seed(11)
+    expected = torch.rand(3)
+    torch.manual_seed(11)
+    first = (lesson01.three_generator_losses(), lesson02.three_runs(), lesson03.three_fd_curves(),
+             lesson05.three_critics())
+    assert torch.equal(torch.rand(3), expected)
+    second = (lesson02.three_runs(), lesson03.three_fd_curves(), lesson05.three_critics())
+    assert [r["history"].rows for r in first[1].values()] == [r["history"].rows for r in second[0].values()]
+    assert first[2] == second[1]
+    for (name, a), b in zip(first[3][0].items(), second[2][0].values()):
+        assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values())), name
+
+
+def test_the_exhibits_support_their_answers():
+    """The right answer follows from the exhibit by the lesson's criterion, and only that one."""
+    ranges = lesson00._pipeline_ranges()
+    assert [name for name, r in ranges.items() if r == pytest.approx((-1.0, 1.0))] == ["B"]
+    alive = [name for name, loss in lesson01.three_generator_losses().items()
+             if lesson01._gradient_at(loss, 1e-4) > 0.5]
+    assert alive == ["C"]
+    runs = lesson02.three_runs()
+    wins = [name for name, run in runs.items()
+            if all(row["d_real"] >= 0.95 and row["d_fake"] <= 0.05 for row in run["history"].rows[-5:])]
+    assert wins == ["B"]
+    two_digits = [name for name, run in runs.items() if run["histogram"].topk(2).values.sum() > 0.8]
+    assert two_digits == ["A"] and runs["A"]["confident_share"] > 0.8 > runs["B"]["confident_share"]
+    assert all(abs(float(run["histogram"].sum()) - 1) < 1e-6 for run in runs.values())
+    facts = {name: lesson03._fd_facts(curve) for name, curve in lesson03.three_fd_curves().items()}
+    assert [name for name, f in facts.items() if f["change"] < -2] == ["B"]   # falling by more than the noise
+    assert min(facts, key=lambda name: facts[name]["best"]) == "A"            # the trap: A's lowest point
+    critics, points = lesson05.three_critics()
+    largest = {name: float(lesson05.gradient_norms(critic, points).max()) for name, critic in critics.items()}
+    assert [name for name, value in largest.items() if value <= 1] == ["C"]
+    assert float(lesson05.gradient_norms(critics["B"], points).mean()) == pytest.approx(1.0, rel=1e-4)
+
+
+def test_run_verdicts_accept_a_dict_or_a_list_in_any_spelling(capsys):
+    checks.check_run_verdicts({"A": "collapse", "B": "discriminator wins", "C": "healthy"})
+    checks.check_run_verdicts({"c": "Healthy", "a": "Mode collapse", "b": "D wins"})
+    checks.check_run_verdicts(["mode-collapse", "D WINS", "healthy."])
+    checks.check_run_verdicts(("collapsed", "the discriminator wins", "ok"))
+    checks.check_run_verdicts({"run A": "mode collapse", "Run B": "discriminator winning", "run c": "stable"})
+    assert capsys.readouterr().out.count("✔") == 5
+
+
+@pytest.mark.parametrize("verdicts, words", [
+    (["healthy", "D wins", "healthy"], ["run A", "calm as a healthy run", "91%", "two digits (1 and 7)", "histogram"]),
+    (["D wins", "D wins", "healthy"], ["run A", "D(x) 0.532", "not winning"]),
+    (["collapse", "healthy", "healthy"], ["run B", "D(x) 0.982", "D(G(z)) 0.014", "6%"]),
+    (["collapse", "collapse", "healthy"], ["run B", "discriminator winning", "sorts noise"]),
+    (["collapse", "D wins", "D wins"], ["run C", "D(x) 0.589", "not winning", "8% to 12%"]),
+    (["collapse", "D wins", "collapse"], ["run C", "every digit is drawn", "8% to 12%"]),
+    (["collapse", "D wins", "oscillating"], ["run C", "names none of the options"]),
+    (["collapse", "D wins"], ["a list of 2 items", "three verdicts"]),
+    ({"A": "collapse", "B": "D wins"}, ["keys 'A', 'B' and 'C'"]),
+    ({"A": "collapse", "B": "D wins", "C": "healthy", "D": "healthy"}, ["keys 'A', 'B' and 'C'"]),
+    ("collapse, D wins, healthy", ["the string", "a dict"]),
+    (None, ["None"]),
+])
+def test_run_verdicts_reject_with_the_runs_numbers(verdicts, words):
+    reject(checks.check_run_verdicts, verdicts, *words)
+
+
+def test_coverage_prediction_is_graded_against_published_results_and_shows_the_run(capsys):
+    checks.check_coverage_prediction("PacGAN2")
+    checks.check_coverage_prediction("packed", {"GAN": 14.0, "PacGAN2": 19.5})
+    checks.check_coverage_prediction("pacgan 2", {"GAN": 14.0, "PacGAN2": 9.5})  # a short run may disagree
+    out = capsys.readouterr().out
+    assert out.count("✔") == 3 and "17.3 ± 0.8" in out and "23.8 ± 0.7" in out
+    assert "GAN 14.0, PacGAN2 19.5" in out and "Your run agrees" in out and "does not show it" in out
+
+
+@pytest.mark.parametrize("prediction, measured, words", [
+    ("GAN", None, ["17.3 ± 0.8", "23.8 ± 0.7", "20.2 ± 1.6", "24.8 ± 0.4", "pair"]),
+    ("ordinary GAN", {"GAN": 14.0, "PacGAN2": 19.5}, ["packing covers more", "GAN 14.0, PacGAN2 19.5"]),
+    ("same", {"GAN": 14.0, "PacGAN2": 19.5}, ["many standard errors", "17.3 ± 0.8"]),
+    ("WGAN", None, ["names none of the options"]),
+    ("PacGAN2", [14.0, 19.5], ["measured is a list", "{'GAN': modes, 'PacGAN2': modes}"]),
+])
+def test_coverage_prediction_rejects_with_the_evidence(prediction, measured, words):
+    with pytest.raises(AssertionError) as info:
+        checks.check_coverage_prediction(prediction, measured)
+    for word in words:
+        assert word.lower() in str(info.value).lower(), f"message should mention {word!r}: {info.value}"
+
+
+# --- lesson 07: judging a GAN ---------------------------------------------------------------------
+
+from gancourse.checks import lesson07  # noqa: E402
+
+
+def precision_by_sorting(real, fake, k):
+    radii = torch.cdist(real, real).sort(dim=1).values[:, k]  # column 0 is the 0 to itself
+    return (torch.cdist(fake, real) < radii).any(1).float().mean().item()
+
+
+def precision_numpy_loops(real, fake, k):
+    import numpy as np
+    r, f = real.numpy().astype(np.float64), fake.numpy().astype(np.float64)
+    radii = [sorted(np.linalg.norm(r - r[i], axis=1))[k] for i in range(len(r))]
+    inside = [any(np.linalg.norm(x - r[i]) < radii[i] for i in range(len(r))) for x in f]
+    return np.mean(inside)
+
+
+def kid_masked(x, y):
+    d = x.shape[1]
+    def within(a):
+        k = (a @ a.T / d + 1) ** 3
+        off = ~torch.eye(len(a), dtype=torch.bool)
+        return k[off].mean()
+    return within(x) + within(y) - 2 * ((x @ y.T / d + 1) ** 3).mean()
+
+
+def kid_float32_loops(x, y):
+    import itertools
+    x, y = x.float(), y.float()
+    k = lambda a, b: (float(a @ b) / x.shape[1] + 1) ** 3  # noqa: E731
+    xx = sum(k(a, b) for a, b in itertools.permutations(x, 2)) / (len(x) * (len(x) - 1))
+    yy = sum(k(a, b) for a, b in itertools.permutations(y, 2)) / (len(y) * (len(y) - 1))
+    return xx + yy - 2 * sum(k(a, b) for a in x for b in y) / (len(x) * len(y))
+
+
+def bootstrap_torch_loop(values, n_boot, level, generator):
+    means = torch.stack([values[torch.randint(len(values), (len(values),), generator=generator)].mean()
+                         for _ in range(n_boot)])
+    return torch.quantile(means, torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=means.dtype))
+
+
+def bootstrap_numpy(values, n_boot, level, generator):
+    import numpy as np
+    idx = torch.randint(len(values), (n_boot, len(values)), generator=generator).numpy()
+    means = values.numpy()[idx].mean(1)
+    return list(np.percentile(means, [50 * (1 - level), 50 * (1 + level)]))
+
+
+def bootstrap_sorted(values, n_boot, level, generator):
+    means = sorted(float(values[torch.randint(len(values), (len(values),), generator=generator)].mean())
+                   for _ in range(n_boot))
+    tail = int(n_boot * (1 - level) / 2)
+    return means[tail], means[n_boot - 1 - tail]
+
+
+@pytest.mark.parametrize("check, fn", [
+    (checks.check_knn_precision, precision_by_sorting), (checks.check_knn_precision, precision_numpy_loops),
+    (checks.check_knn_precision, lambda real, fake, k: lesson07.metrics.prdc(real, fake, k)["precision"]),
+    (checks.check_kid, kid_masked), (checks.check_kid, kid_float32_loops),
+    (checks.check_bootstrap_interval, bootstrap_torch_loop), (checks.check_bootstrap_interval, bootstrap_numpy),
+    (checks.check_bootstrap_interval, bootstrap_sorted),
+])
+def test_lesson07_checks_accept_correct_answers_in_several_styles(check, fn, capsys):
+    check(fn)
+    assert "✔" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("check, catalogue", [(checks.check_knn_precision, lesson07.PRECISION_MISTAKES),
+                                              (checks.check_kid, lesson07.KID_MISTAKES)], ids=["precision", "kid"])
+def test_lesson07_each_catalogued_mistake_gets_its_own_hint(check, catalogue):
+    hints = [answer.hint for answer in catalogue]
+    assert len(set(hints)) == len(hints)
+    for answer in catalogue:
+        assert_hint(check, answer.produce, answer.hint)
+
+
+def test_lesson07_each_bootstrap_mistake_gets_its_own_hint():
+    hints = [answer.hint for answer in lesson07.BOOTSTRAP_MISTAKES]
+    assert len(set(hints)) == len(hints)
+    for answer in lesson07.BOOTSTRAP_MISTAKES:
+        assert_hint(checks.check_bootstrap_interval,
+                    lambda values, n_boot, level, generator, a=answer: a.produce(values, n_boot, level), answer.hint)
+
+
+def test_lesson07_precision_probes_have_no_ties_but_the_edge_probe():
+    """< and <= agree on every probe but the last: no fake-to-real distance within 1e-4 of that real
+    sample's radius. The last puts fake samples exactly on a ball's edge (in float32 too), where only
+    < is right."""
+    *others, edge = lesson07._precision_cases()
+    for _, real, fake, k in others:
+        radii = lesson07.metrics.knn_radii(real, k)
+        gaps = (torch.cdist(fake.double(), real.double()) - radii).abs()
+        assert gaps.min() > 1e-4
+    _, real, fake, k = edge
+    radii = torch.cdist(real, real).sort(dim=1).values[:, k]  # float32, as a learner computes them
+    d = torch.cdist(fake, real)
+    assert bool((d == radii).any()) and (d < radii).any(1).float().mean() < (d <= radii).any(1).float().mean()
+
+
+def test_lesson07_precision_names_edge_coverage_density_topk_and_percent():
+    """Float32 answers as a learner writes them, each with its own hint; recall, coverage and density
+    are all 1 on the first (small) probe, so the other probes tell them apart."""
+    def radii(real, k):
+        return torch.cdist(real, real).kthvalue(k + 1, dim=1).values
+
+    answers = {
+        "strictly": lambda real, fake, k: (torch.cdist(fake, real) <= radii(real, k)).any(1).float().mean(),
+        "this is recall": lambda real, fake, k: (torch.cdist(real, fake) < radii(fake, k)).any(1).float().mean(),
+        "this is coverage": lambda real, fake, k: (torch.cdist(real, fake).min(1).values
+                                                   < radii(real, k)).float().mean(),
+        "this is density": lambda real, fake, k: (torch.cdist(fake, real) < radii(real, k)).sum(1).float().mean() / k,
+        "largest=False": lambda real, fake, k: (torch.cdist(fake, real) < torch.cdist(real, real).topk(k + 1, dim=1)
+                                                .values[:, -1]).any(1).float().mean(),
+        "percentage": lambda real, fake, k: 100 * (torch.cdist(fake, real) < radii(real, k)).any(1).float().mean(),
+    }
+    for words, answer in answers.items():
+        message = reject(checks.check_knn_precision, answer, words)
+        others = [w for w in answers if w != words]
+        assert not any(f"Hint: {w}" in message for w in others), message
+
+
+def test_lesson07_kid_has_a_negative_probe_and_names_the_clamp():
+    assert min(lesson07.metrics.mmd2_unbiased(x, y) for _, x, y in lesson07._kid_cases()) < -0.01
+    clamped = lambda x, y: torch.clamp(lesson07.metrics.mmd2_unbiased(x, y) * torch.ones(()), min=0)  # noqa: E731
+    message = reject(checks.check_kid, clamped, "clamped at 0", "below 0")
+    assert "square root" not in message
+    reject(checks.check_kid, lambda x, y: max(lesson07.metrics.mmd2_unbiased(x, y), 0.0) ** 0.5,
+           "this is MMD, the square root")
+    reject(checks.check_kid, lambda x, y: torch.tensor(lesson07.metrics.mmd2_unbiased(x, y)).sqrt(), "NaN")
+
+
+def test_lesson07_kid_names_samples_for_d_poly_mmd_cross_diagonal_and_gaussian():
+    def kernel(a, b):
+        return (a @ b.T / a.shape[1] + 1) ** 3
+
+    def within(k):
+        return (k.sum() - k.trace()) / (len(k) * (len(k) - 1))
+
+    def by_samples(x, y):
+        k = lambda a, b: (a @ b.T / len(a) + 1) ** 3  # noqa: E731
+        return within(k(x, x)) + within(k(y, y)) - 2 * k(x, y).mean()
+
+    def poly_mmd(x, y):  # torchmetrics' formula, written for m = n
+        m = len(x)
+        k_xx, k_yy = kernel(x, x), kernel(y, y)
+        return (k_xx.sum() - k_xx.trace() + k_yy.sum() - k_yy.trace()) / (m * (m - 1)) - 2 * kernel(x, y).sum() / m ** 2
+
+    def cross_diagonal(x, y):
+        k = kernel(x, y)
+        cross = (k.sum() - k.diagonal().sum()) / (k.numel() - min(k.shape))
+        return within(kernel(x, x)) + within(kernel(y, y)) - 2 * cross
+
+    def gaussian(x, y):
+        k = lambda a, b: torch.exp(-torch.cdist(a, b) ** 2 / 2)  # noqa: E731
+        return within(k(x, x)) + within(k(y, y)) - 2 * k(x, y).mean()
+
+    reject(checks.check_kid, by_samples, "divides by the number of samples")
+    reject(checks.check_kid, poly_mmd, "poly_mmd", "m ≠ n")
+    reject(checks.check_kid, cross_diagonal, "keeps every pair")
+    reject(checks.check_kid, gaussian, "Gaussian", "polynomial")
+
+
+def test_lesson07_bootstrap_needs_the_generator_and_the_pair():
+    def global_rng(values, n_boot, level, generator):
+        return bootstrap_torch_loop(values, n_boot, level, None)
+    state = torch.get_rng_state()
+    reject(checks.check_bootstrap_interval, global_rng, "same generator seed", "generator=generator")
+    assert torch.equal(torch.get_rng_state(), state), "the check leaves torch's global random state as it was"
+    reject(checks.check_bootstrap_interval, lambda v, b, level, g: (1.0, 2.0, 3.0), "a tuple of 3", "(low, high)")
+    reject(checks.check_bootstrap_interval, lambda v, b, level, g: v.clamp_(max=1.0) and (0.0, 1.0), "in place")
+
+
+def test_lesson07_bootstrap_needs_the_generator_given_to_drive_it():
+    """Reproducible from a seed, and still wrong: the generator given is ignored, or drives the
+    global one, or is seeded again inside."""
+    def own_generator(values, n_boot, level, generator):
+        return bootstrap_torch_loop(values, n_boot, level, torch.Generator().manual_seed(0))
+
+    def global_seeded_from_it(values, n_boot, level, generator):
+        torch.manual_seed(generator.initial_seed())
+        return bootstrap_torch_loop(values, n_boot, level, None)
+
+    def seeded_again(values, n_boot, level, generator):
+        return bootstrap_torch_loop(values, n_boot, level, generator.manual_seed(0))
+
+    reject(checks.check_bootstrap_interval, own_generator, "never drew", "generator=generator")
+    reject(checks.check_bootstrap_interval, global_seeded_from_it, "never drew", "generator=generator")
+    reject(checks.check_bootstrap_interval, seeded_again, "seeds 1 and 2", "generator=generator")
+
+
+def test_lesson07_bootstrap_tells_narrow_from_empty_and_names_level_and_basic_mistakes():
+    def draws(values, n_boot, generator, shape=None):
+        return values[torch.randint(len(values), shape or (n_boot, len(values)), generator=generator)].mean(1)
+
+    def quantiles(means, low, high):
+        return torch.quantile(means, torch.tensor([low, high], dtype=means.dtype))
+
+    def tails(means, level):
+        return quantiles(means, (1 - level) / 2, (1 + level) / 2)
+
+    def transposed(v, b, level, g):
+        return tails(draws(v, b, g, (len(v), b)), level)
+
+    def empty(v, b, level, g):
+        return quantiles(v[torch.randperm(len(v), generator=g)].mean().repeat(b), 0.1, 0.9)
+
+    def fixed(v, b, level, g):
+        return quantiles(draws(v, b, g), 0.025, 0.975)
+
+    def of_values(v, b, level, g):
+        return tails(v, level)
+
+    def basic(v, b, level, g):
+        return 2 * v.mean() - tails(draws(v, b, g), level).flip(0)
+
+    assert "without replacement" not in reject(checks.check_bootstrap_interval, transposed, "N means of n_boot values")
+    reject(checks.check_bootstrap_interval, empty, "drawn without replacement")
+    reject(checks.check_bootstrap_interval, fixed, "level = 0.8", "0.025 and 0.975 whatever the level")
+    reject(checks.check_bootstrap_interval, of_values, "quantiles of the values themselves")
+    reject(checks.check_bootstrap_interval, basic, "basic (reverse percentile)")
+
+
+def test_lesson07_precision_and_kid_reject_in_place_and_wrong_kinds():
+    reject(checks.check_knn_precision, lambda real, fake, k: (real.mul_(2), 0.5)[1], "in place", "unchanged")
+    reject(checks.check_kid, lambda x, y: (x.add_(1), 0.0)[1], "in place", "unchanged")
+    reject(checks.check_kid, lambda x, y: torch.zeros(3), "(a float or a 0-d tensor)")
+
+
+def test_metric_judgment_accepts_letters_in_any_spelling(capsys):
+    checks.check_metric_judgment("D", "B", "C")
+    checks.check_metric_judgment("generator d", " b ", "Table C.")
+    assert capsys.readouterr().out.count("✔") == 2
+
+
+@pytest.mark.parametrize("answer, words", [
+    (("B", "D", "C"), ["your `collapsed`", "precision and density", "0.716"]),
+    (("A", "B", "C"), ["your `collapsed`", "all the variety", "0.938"]),
+    (("D", "A", "C"), ["your `noisy`", "where real data lies"]),
+    (("D", "B", "A"), ["your `memorising`", "ratio 0", "0.99"]),
+    (("D", "B", "D"), ["your `memorising`", "lost recall and coverage"]),
+    (("D", "B", "E"), ["names none of the options"]),
+    (("D", "B", None), ["is None"]),
+])
+def test_metric_judgment_rejects_with_the_tables_numbers(answer, words):
+    with pytest.raises(AssertionError) as info:
+        checks.check_metric_judgment(*answer)
+    for word in words:
+        assert word.lower() in str(info.value).lower(), f"message should mention {word!r}: {info.value}"
+
+
+def test_metric_judgment_exhibit_supports_its_answer():
+    """By the lesson's reading, and only for the right letters: collapse = high precision, low
+    recall; noise = low precision and density; memorising = real-like metrics with nn_ratio 0."""
+    rows = lesson07.four_generators()
+    collapsed = [n for n, r in rows.items() if r["precision"] > 0.9 and r["recall"] < 0.5]
+    noisy = [n for n, r in rows.items() if r["precision"] < 0.8 and r["density"] < 0.5]
+    memorising = [n for n, r in rows.items() if r["recall"] > 0.9 and r["nn_ratio"] < 0.1]
+    assert (collapsed, noisy, memorising) == (["D"], ["B"], ["C"])
+    assert "nn_ratio" in lesson07.metric_table() and rows is not lesson07.FOUR_GENERATORS

@@ -267,3 +267,69 @@ def test_a_signal_during_modes_reports_the_seeds_trained_so_far(tmp_path):
     assert process.returncode == 130 and result["interrupted"] == "SIGINT"
     assert 0 < result["steps"] < 1000000 and len(result["runs"]) == 2
     assert any("interrupted (SIGINT)" in line for line in err_lines)
+
+
+# --- pretrained generators (gancourse.pretrained) --------------------------------------------
+
+@pytest.mark.parametrize("name", ["mlp-gan", "dcgan", "wgan-gp"])
+def test_evaluate_pretrained_reproduces_the_manifests_figures(capsys, data_env, name):
+    code, out, err = run(capsys, "evaluate", "--pretrained", name, "--samples", "1000", "--device", "cpu")
+    result = json.loads(out)
+    assert code == 0 and result["reproduced"] is True, err
+    assert result["judge"]["n"] == result["manifest"]["n"] == 1000
+
+
+def test_evaluate_pretrained_refuses_an_unknown_name_listing_the_names(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["evaluate", "--pretrained", "stylegan"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.count("\n") == 1 and "'dcgan', 'mlp-gan', 'wgan-gp'" in err
+    code, out, err = run(capsys, "evaluate")
+    assert code == 2 and out == "" and "--pretrained NAME (dcgan, mlp-gan, wgan-gp)" in err
+
+
+def test_pretrain_writes_half_precision_weights_and_a_manifest_that_evaluate_reproduces(
+        capsys, tmp_path, data_env, monkeypatch):
+    from gancourse import pretrained
+
+    weights = tmp_path / "weights"
+    argv = ["pretrain", "mlp-gan", "--steps", "3", "--weights", str(weights), "--out", str(tmp_path / "run")]
+    code, out, err = run(capsys, *argv)
+    result = json.loads(out)
+    assert code == 0 and result["steps"] == 3, err
+    entry = pretrained.manifest("mlp-gan", weights)
+    assert entry["steps"] == 3 and entry["command"] == "python -m gancourse pretrain mlp-gan --steps 3"
+    assert entry["sha256"] == pretrained._sha256(weights / "mlp-gan.pt")
+    assert [figure["n"] for figure in entry["figures"]] == [10_000, 1000]
+    assert pretrained.load("mlp-gan", folder=weights).net[0].weight.dtype == torch.float32
+    code, _, err = run(capsys, *argv)  # the run folder is occupied
+    assert code == 2 and "--resume" in err and err.count("\n") == 1
+    real_folder = pretrained._folder
+    monkeypatch.setattr(pretrained, "_folder", lambda folder: real_folder(weights if folder is None else folder))
+    code, out, err = run(capsys, "evaluate", "--pretrained", "mlp-gan", "--samples", "1000", "--device", "cpu")
+    assert code == 0 and json.loads(out)["reproduced"] is True, err
+    entry["figures"][1]["frechet_distance"] *= 1.01  # a manifest that the weights do not reproduce
+    (weights / "mlp-gan.json").write_text(json.dumps(entry))
+    code, out, err = run(capsys, "evaluate", "--pretrained", "mlp-gan", "--samples", "1000", "--device", "cpu")
+    assert code == 1 and json.loads(out)["reproduced"] is False and "Fréchet distance" in err
+
+
+def test_conditional_train_resume_and_evaluate_report_each_digit(capsys, tmp_path, mnist_root, monkeypatch):
+    monkeypatch.setenv("GANCOURSE_DATA", str(mnist_root))
+    code, out, err = run(capsys, "train", "--conditional", "--steps", "3", "--out", str(tmp_path),
+                         "--samples", "1000", "--batch-size", "32", "--checkpoint-every", "2")
+    result = json.loads(out)
+    requested = result["judge"]["requested"]
+    assert code == 0 and result["conditional"] is True and json.loads((tmp_path / "run.json").read_text())["conditional"]
+    assert len(requested["accuracy_per_digit"]) == 10 and 0 <= requested["accuracy"] <= 1
+    assert requested["n_per_digit"] == [100] * 10 and len(requested["frechet_distance_per_digit"]) == 10
+    assert sum(map(sum, requested["confusion"])) == 1000
+    code, out, err = run(capsys, "train", "--resume", str(tmp_path), "--steps", "4", "--samples", "1000")
+    assert code == 0 and json.loads(out)["steps"] == 4, err
+    code, out, err = run(capsys, "train", "--resume", str(tmp_path), "--steps", "5", "--conditional")
+    assert code == 0, err  # repeating the run's own setting is fine
+    code, out, _ = run(capsys, "evaluate", str(tmp_path / "generator.pt"), "--samples", "1000")
+    again = json.loads(out)
+    assert code == 0 and again["conditional"] is True and len(again["judge"]["requested"]["accuracy_per_digit"]) == 10
+    code, out, err = run(capsys, "train", "--steps", "2", "--out", str(tmp_path / "plain"), "--samples", "100")
+    assert code == 0 and json.loads(out)["conditional"] is False and "requested" not in json.loads(out)["judge"]

@@ -304,3 +304,14 @@ def test_root_that_is_a_file_is_named(tmp_path):
     _grey_png(tmp_path / "a.png", 0)
     with pytest.raises(NotADirectoryError, match="a.png is a file, not a folder"):
         data.load_image_folder(tmp_path / "a.png")
+
+
+def test_labels_come_in_the_order_of_their_images(mnist_root):
+    """Lesson 06 trains on (image, label) pairs: the i-th label belongs to the i-th image."""
+    from gancourse import metrics
+
+    images, labels = data.load_mnist(train=True, root=mnist_root)
+    assert labels.shape == (60_000,) and labels.dtype == torch.int64
+    _, probs = metrics.load_judge().embed(images[:2000])
+    assert (probs.argmax(1) == labels[:2000]).double().mean() > 0.98
+    assert (probs.argmax(1) == labels[:2000].roll(1)).double().mean() < 0.2  # one place off: chance

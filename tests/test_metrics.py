@@ -1,4 +1,5 @@
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -136,3 +137,230 @@ def test_judged_run_scores_start_snapshots_and_end_once_each():
     more = metrics.judged_run(trainer, judge, features, steps=2, n=100, progress=False)
     assert more.column("step") == [5, 6, 7]
     assert all(row["n"] == 100 and 0 < row["frechet_distance"] for row in more.rows)
+
+
+def test_row_at_takes_the_last_row_at_or_before_the_step_and_says_when_it_is_earlier(capsys):
+    rows = [{"step": 0, "fd": 9.0}, {"step": 50, "fd": 5.0}, {"step": 100, "fd": 3.0}, {"step": 130, "fd": 2.0}]
+    assert metrics.row_at(rows, 100) is rows[2]
+    assert capsys.readouterr().out == ""  # the step asked for: nothing to say
+    assert metrics.row_at(rows, 1000) is rows[3]  # a run stopped at step 130 (Ctrl-C or a time budget)
+    out = capsys.readouterr().out
+    assert "no row at step 1,000" in out and "end at step 130" in out and "step 130 is compared" in out
+    assert metrics.row_at(rows, 99) is rows[1]
+    out = capsys.readouterr().out
+    assert "no row at step 99" in out and "step 50 is compared" in out
+    with pytest.raises(ValueError, match="no row at or before step 7.*first row is at step 10"):
+        metrics.row_at([{"step": 10}], 7)
+    with pytest.raises(ValueError, match="no rows"):
+        metrics.row_at([], 7)
+
+
+# --- lesson 07: precision, recall, density, coverage, KID, bootstrap intervals -----------------
+
+def points(*xs):
+    return torch.tensor(xs, dtype=torch.float64)[:, None]
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_prdc_on_a_case_computed_by_hand(k):
+    # real 0, 1, 3; fake 0.5, 2.5, 10. k = 1: real radii 1, 1, 2; k = 2: 3, 2, 3. The fake at 10 lies
+    # in no real ball; 0.5 lies in 2 (k=1) or 3 (k=2) balls, 2.5 in 1 or 3; every real point lies
+    # within a fake ball (fake radii k=1: 2, 2, 7.5) and has a fake inside its own ball.
+    got = metrics.prdc(points(0, 1, 3), points(0.5, 2.5, 10), k=k)
+    density = {1: (2 + 1) / 3, 2: (3 + 3) / 6}[k]
+    assert got == pytest.approx({"precision": 2 / 3, "recall": 1.0, "density": density, "coverage": 1.0})
+
+
+def test_prdc_identical_far_and_chunked():
+    gen = torch.Generator().manual_seed(0)
+    real = torch.randn(300, 8, generator=gen, dtype=torch.float64)
+    same = metrics.prdc(real, real.clone())
+    assert same == pytest.approx({"precision": 1.0, "recall": 1.0, "density": 1.0, "coverage": 1.0})
+    far = metrics.prdc(real, real + 100)
+    assert far == {"precision": 0.0, "recall": 0.0, "density": 0.0, "coverage": 0.0}
+    fake = torch.randn(250, 8, generator=gen, dtype=torch.float64) * 1.3
+    assert metrics.prdc(real, fake, block=7) == metrics.prdc(real, fake)  # blocks change nothing
+
+
+def test_knn_radii_leave_out_self():
+    assert metrics.knn_radii(points(0, 1, 3, 7), k=1).tolist() == [1, 1, 2, 4]
+    assert metrics.knn_radii(points(0, 1, 3, 7), k=2).tolist() == [3, 2, 3, 6]
+    assert metrics.knn_radii(points(0, 0, 3), k=1).tolist() == [0, 0, 3]  # a duplicate is a neighbour at 0
+    with pytest.raises(ValueError, match="k = 3 needs more than k samples"):
+        metrics.knn_radii(points(0, 1, 2), k=3)
+
+
+def test_nearest_neighbours_agree_with_brute_force():
+    gen = torch.Generator().manual_seed(1)
+    queries, pool = torch.randn(50, 1, 4, 4, generator=gen), torch.randn(70, 1, 4, 4, generator=gen)
+    distances, indices = metrics.nearest_neighbours(queries, pool, block=8)
+    brute = torch.cdist(queries.flatten(1).double(), pool.flatten(1).double())
+    assert torch.equal(indices, brute.argmin(1)) and torch.allclose(distances, brute.min(1).values)
+    own, _ = metrics.nearest_neighbours(pool, pool, exclude_self=True)
+    assert (own > 0).all() and torch.allclose(own, metrics.knn_radii(pool.flatten(1), k=1))
+
+
+def test_mmd2_unbiased_by_hand_and_kid_subsets():
+    x, y = points(0, 1, 2), points(1, 3)
+    k = lambda a, b: (a * b + 1) ** 3  # noqa: E731  d = 1
+    within_x = (k(0, 1) + k(0, 2) + k(1, 2)) * 2 / 6
+    within_y = k(1, 3) * 2 / 2
+    cross = sum(k(a, b) for a in (0, 1, 2) for b in (1, 3)) / 6
+    assert metrics.mmd2_unbiased(x, y) == pytest.approx(within_x + within_y - 2 * cross)
+    # subsets are at most the smaller set; one subset holding both whole sets is the plain estimate
+    y3 = points(1, 3, 4)
+    assert metrics.kid(x, y3, subsets=1, subset_size=10) == pytest.approx((metrics.mmd2_unbiased(x, y3), 0.0))
+    assert metrics.kid(x, y3, subsets=3, subset_size=2)[1] > 0
+    # with ids, the pair of copies of sample 0 leaves the within-set mean; the cross mean keeps all
+    copies = (k(0, 2) + within_y - 2 * (2 * k(0, 1) + 2 * k(0, 3) + k(2, 1) + k(2, 3)) / 6)
+    assert metrics.mmd2_unbiased(points(0, 0, 2), y, x_ids=torch.tensor([0, 0, 2])) == pytest.approx(copies)
+
+
+def test_kid_is_unbiased_where_the_biased_mmd_is_not():
+    gen = torch.Generator().manual_seed(2)
+    unbiased, biased = [], []
+    for _ in range(200):
+        a, b = torch.randn(40, 4, generator=gen, dtype=torch.float64), torch.randn(40, 4, generator=gen, dtype=torch.float64)
+        unbiased.append(metrics.mmd2_unbiased(a, b))
+        biased.append(float(metrics.polynomial_kernel(a, a).mean() + metrics.polynomial_kernel(b, b).mean()
+                            - 2 * metrics.polynomial_kernel(a, b).mean()))
+    unbiased, biased = torch.tensor(unbiased), torch.tensor(biased)
+    standard_error = unbiased.std() / math.sqrt(len(unbiased))
+    assert abs(unbiased.mean()) < 3 * standard_error  # the same distribution: 0 in expectation
+    assert biased.mean() > 10 * standard_error  # the diagonal adds a positive bias of order 1/N
+
+
+def test_bootstrap_interval_of_a_mean_matches_the_normal_closed_form():
+    gen = torch.Generator().manual_seed(3)
+    fake = torch.randn(2000, 1, generator=gen, dtype=torch.float64)
+    mean = lambda real, fake: float(fake.mean())  # noqa: E731
+    interval = metrics.bootstrap_interval(mean, fake[:10], fake, n_boot=2000, resample="fake")
+    half_width = 1.96 * float(fake.std()) / math.sqrt(len(fake))
+    assert interval.value == float(fake.mean())
+    assert interval.low == pytest.approx(interval.value - half_width, abs=0.15 * half_width)
+    assert interval.high == pytest.approx(interval.value + half_width, abs=0.15 * half_width)
+    again = metrics.bootstrap_interval(mean, fake[:10], fake, n_boot=2000, resample="fake")
+    assert again == interval and f"{interval:.2f}".count("[") == 1
+    with pytest.raises(ValueError, match="resample"):
+        metrics.bootstrap_interval(mean, fake, fake, resample="neither")
+
+
+def test_bootstrap_of_kid_tells_copies_apart_and_judge_metrics():
+    """KID told which rows are one sample drawn twice stays centred on 0 for one distribution;
+    per-sample values of prdc average to prdc; every interval holds its estimate's neighbourhood."""
+    gen = torch.Generator().manual_seed(4)
+    real, fake = torch.randn(300, 4, generator=gen), torch.randn(300, 4, generator=gen)
+    seen = []
+
+    def kid_mean(real, fake, real_ids=None, fake_ids=None):
+        seen.append(real_ids is not None and fake_ids is not None)
+        return metrics.kid(real, fake, subsets=2, subset_size=300, real_ids=real_ids, fake_ids=fake_ids)[0]
+
+    interval = metrics.bootstrap_interval(kid_mean, real, fake, n_boot=60)
+    assert seen == [True] * 60 + [False]
+    assert interval.low < 0 < interval.high  # the same distribution: 0 inside
+    per_sample = metrics.prdc(real, fake, per_sample=True)
+    assert {name: float(v.mean()) for name, v in per_sample.items()} == metrics.prdc(real, fake)
+    assert [len(per_sample[name]) for name in ("precision", "density", "recall", "coverage")] == [300] * 4
+    table = metrics.judge_metrics(real, fake, n_boot=5, kid_subset_size=100)
+    assert list(table) == ["frechet_distance", "kid", "precision", "recall", "density", "coverage"]
+    for name in ("precision", "recall", "density", "coverage"):
+        assert table[name].low <= table[name].value <= table[name].high, name
+    assert table["frechet_distance"].low > 0
+
+
+def test_bootstrap_mean_is_the_percentile_interval_of_resampled_means():
+    values = torch.tensor([0.0, 0.0, 0.0, 1.0])
+    interval = metrics.bootstrap_mean(values, n_boot=4000, level=0.8)
+    assert interval.value == 0.25 and interval.low == 0.0 and interval.high == 0.5  # means are k/4
+    with pytest.raises(ValueError, match="n_boot >= 2"):
+        metrics.bootstrap_mean(values, n_boot=1)
+
+
+def test_truncated_normal_stays_inside_and_is_seeded():
+    z = metrics.truncated_normal(5000, 8, 0.5, torch.Generator().manual_seed(0))
+    assert z.shape == (5000, 8) and z.abs().max() <= 0.5 and z.std() < 0.3
+    assert torch.equal(z, metrics.truncated_normal(5000, 8, 0.5, torch.Generator().manual_seed(0)))
+    with pytest.raises(ValueError, match="threshold"):
+        metrics.truncated_normal(4, 2, 0.0)
+
+
+# cross-checks against well-kept implementations (test-only dependencies: prdc, torchmetrics)
+
+def _judge_features(mnist_root, n):
+    """The judge's features of n training images and of n blurred test images, float64."""
+    from gancourse.data import load_mnist
+
+    judge = metrics.load_judge()
+    train, _ = load_mnist(train=True, root=mnist_root)
+    test, _ = load_mnist(train=False, root=mnist_root)
+    blurred = torch.nn.functional.avg_pool2d(test[:n], 3, stride=1, padding=1, count_include_pad=False)
+    return judge, train[:n], blurred, judge.embed(train[:n])[0].double(), judge.embed(blurred)[0].double()
+
+
+def test_prdc_agrees_with_the_prdc_package(mnist_root, capsys):
+    prdc = pytest.importorskip("prdc")
+    _, _, _, real, fake = _judge_features(mnist_root, 1500)
+    gen = torch.Generator().manual_seed(5)
+    for a, b, k in [(real, fake, 5), (real, fake[:900], 3), (torch.randn(400, 16, generator=gen, dtype=torch.float64),
+                                                            torch.randn(300, 16, generator=gen, dtype=torch.float64) + 0.3, 5)]:
+        theirs = prdc.compute_prdc(a.numpy(), b.numpy(), nearest_k=k)
+        ours = metrics.prdc(a, b, k=k, block=256)
+        for name in ours:
+            assert ours[name] == pytest.approx(float(theirs[name]), abs=1e-4), name
+
+
+def test_kid_agrees_with_torchmetrics_using_the_judge(mnist_root):
+    kid_module = pytest.importorskip("torchmetrics.image.kid")
+    judge, real_images, fake_images, real, fake = _judge_features(mnist_root, 1200)
+    extractor = torch.nn.Sequential(judge.features, metrics_double()).eval()
+    for subsets, size in [(5, 1000), (1, 1200)]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "will save all extracted features in buffer"
+            theirs = kid_module.KernelInceptionDistance(feature=extractor, subsets=subsets, subset_size=size)
+        with torch.no_grad():
+            theirs.update(real_images, real=True)
+            theirs.update(fake_images, real=False)
+        torch.manual_seed(7)  # torchmetrics draws its subsets from the global generator
+        mean, std = (float(v) for v in theirs.compute())
+        ours = metrics.kid(real, fake, subsets=subsets, subset_size=size, seed=7)
+        assert ours[0] == pytest.approx(mean, rel=1e-4, abs=1e-8) and ours[0] > 0
+        assert ours[1] == pytest.approx(std, rel=1e-4, abs=1e-8)
+
+
+def metrics_double():
+    class Double(torch.nn.Module):
+        def forward(self, x):
+            return x.double()
+    return Double()
+
+
+# --- lesson 06: requested-digit accuracy, confusion matrix, FD per digit ----------------------------
+
+def test_requested_accuracy_and_confusion_on_a_case_computed_by_hand():
+    requested = torch.tensor([0, 0, 0, 1, 1, 2, 2, 2, 2, 3, 4, 5, 6, 7, 8, 9])
+    judged = torch.tensor([0, 0, 1, 1, 7, 2, 2, 2, 3, 3, 4, 5, 6, 7, 8, 4])
+    probs = torch.nn.functional.one_hot(judged, 10).float() * 0.9 + 0.01
+    overall, per_digit = metrics.requested_accuracy(probs, requested)
+    assert overall == pytest.approx(12 / 16)
+    assert per_digit[:3].tolist() == pytest.approx([2 / 3, 1 / 2, 3 / 4]) and per_digit[9] == 0
+    matrix = metrics.confusion_matrix(probs, requested)
+    assert matrix.sum() == 16 and matrix.trace() == 12
+    assert matrix[0, 1] == 1 and matrix[1, 7] == 1 and matrix[9, 4] == 1 and matrix[4, 9] == 0  # row: asked
+    assert matrix.sum(1).tolist() == torch.bincount(requested, minlength=10).tolist()
+
+
+def test_conditional_report_of_real_digits(mnist_root):
+    """Real test digits 'asked for' as their own labels: accuracy is the judge's test accuracy; FD per
+    digit against the same digits is 0; asked for the wrong digit, accuracy is 0 and FD is large."""
+    from gancourse import data
+
+    images, labels = data.load_mnist(train=False, root=mnist_root)
+    judge = metrics.load_judge()
+    right = metrics.conditional_report(images[:3000], labels[:3000], judge, images[:3000], labels[:3000])
+    assert right["accuracy"] >= 0.99 and min(right["accuracy_per_digit"]) >= 0.97
+    assert max(right["frechet_distance_per_digit"]) < 1e-3 and right["frechet_distance"] < 1e-3
+    assert right["n_per_digit"] == torch.bincount(labels[:3000], minlength=10).tolist()
+    shifted = metrics.conditional_report(images[:3000], (labels[:3000] + 1) % 10, judge, images[:3000], labels[:3000])
+    assert shifted["accuracy"] < 0.01 and min(shifted["frechet_distance_per_digit"]) > 10
+    assert shifted["frechet_distance"] < 1e-3  # pooled, the same images: only per digit shows the mix-up

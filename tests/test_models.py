@@ -138,3 +138,76 @@ def test_ensemble_members_match_their_originals_and_train_independently():
         Ensemble([MLPGenerator(batchnorm=True), MLPGenerator(batchnorm=True)])
     with pytest.raises(ValueError, match="multiple of 3"):
         G(torch.randn(4, 2))
+
+
+# --- conditional models (lesson 06) ----------------------------------------------------------------
+
+from gancourse.models import (ConditionalDCGANDiscriminator, ConditionalDCGANGenerator,  # noqa: E402
+                              ConditionalMLPDiscriminator, ConditionalMLPGenerator)
+
+
+def test_conditional_models_shapes_and_labels_steer_the_output():
+    torch.manual_seed(0)
+    z, y = torch.randn(6, 64), torch.tensor([0, 1, 2, 3, 4, 9])
+    for generator in (ConditionalMLPGenerator(latent_dim=64).eval(), ConditionalDCGANGenerator(latent_dim=64, width=8).eval()):
+        images = generator(z, y)
+        assert images.shape == (6, 1, 28, 28) and images.abs().max() <= 1
+        assert not torch.allclose(generator(z, y), generator(z, (y + 1) % 10))  # the label changes the image
+    x = torch.rand(6, 1, 28, 28) * 2 - 1
+    for conditioning in ("concat", "projection"):
+        for discriminator in (ConditionalMLPDiscriminator(conditioning=conditioning, dropout=0.0),
+                              ConditionalDCGANDiscriminator(conditioning=conditioning, width=8).eval()):
+            logits = discriminator(x, y)
+            assert logits.shape == (6,)
+            assert not torch.allclose(logits, discriminator(x, (y + 1) % 10))
+
+
+def test_projection_logit_is_psi_plus_inner_product():
+    torch.manual_seed(0)
+    discriminator = ConditionalMLPDiscriminator(conditioning="projection", dropout=0.0, hidden=(32, 16))
+    x, y = torch.rand(5, 1, 28, 28), torch.tensor([1, 1, 7, 0, 3])
+    features = discriminator.phi(x.flatten(1))
+    expected = discriminator.psi(features).squeeze(1) + (discriminator.embed.weight[y] * features).sum(1)
+    torch.testing.assert_close(discriminator(x, y), expected)
+    assert discriminator.embed.weight.shape == (10, 16)  # one vector per class, φ's width
+
+
+def test_conditional_models_refuse_bad_arguments():
+    with pytest.raises(ValueError, match="conditioning"):
+        ConditionalMLPDiscriminator(conditioning="add")
+    with pytest.raises(ValueError, match="conditioning"):
+        ConditionalDCGANDiscriminator(conditioning="add")
+    with pytest.raises(ValueError, match=r"labels must have shape \(4,\)"):
+        ConditionalMLPGenerator(latent_dim=8)(torch.randn(4, 8), torch.tensor([[1], [2], [3], [4]]))
+
+
+def test_ensemble_train_matches_each_member_trained_alone_on_its_block():
+    # Trainer.train on an ensemble of K = 3 draws K·B real points and K·B noise vectors per step
+    # from its own random generator; member k must end where a lone Trainer ends after stepping
+    # on block k of the same draws (same init, same Adam settings), to float tolerance. A bug in
+    # the gradient scale, the block order or the batch split makes them differ at the first step.
+    from gancourse import toy
+    from gancourse.models import Ensemble, ToyDiscriminator, ToyGenerator
+    from gancourse.training import Trainer, TrainConfig
+
+    K, B, steps = 3, 32, 25
+    data = toy.ring().sample(5000, torch.Generator().manual_seed(0))
+    pairs = []
+    for seed in range(K):
+        torch.manual_seed(seed)
+        pairs.append((ToyGenerator(hidden=(32, 32)), ToyDiscriminator(hidden=(32, 32))))
+    G, D = Ensemble(copy.deepcopy(g) for g, _ in pairs), Ensemble(copy.deepcopy(d) for _, d in pairs)
+    config = dict(lr_g=1e-3, lr_d=1e-3, snapshot_every=0, seed=7)
+    ensemble = Trainer(G, D, data, TrainConfig(batch_size=K * B, **config), "cpu")
+    ensemble.train(steps, progress=False)
+    rng = torch.Generator().manual_seed(7)  # replay the ensemble trainer's draws: fixed noise, then per step
+    torch.randn(64, 2, generator=rng)       # real indices and noise
+    draws = [(data[torch.randint(len(data), (K * B,), generator=rng)], torch.randn(K * B, 2, generator=rng))
+             for _ in range(steps)]
+    for k, (g, d) in enumerate(pairs):
+        alone = Trainer(g, d, data, TrainConfig(batch_size=B, **config), "cpu")
+        for x, z in draws:
+            alone.step_with(x[k * B:(k + 1) * B], z[k * B:(k + 1) * B])
+        for ours, theirs in ((G.member(k), g), (D.member(k), d)):
+            for name, weight in ours.state_dict().items():
+                torch.testing.assert_close(weight, theirs.state_dict()[name], rtol=0, atol=1e-5, msg=f"member {k} {name}")

@@ -314,8 +314,10 @@ def test_several_snapshot_callbacks_run_in_order_outside_training_time():
 
 
 def test_one_table_of_loss_families():
-    assert LOSSES == tuple(LOSS_FAMILIES) == ("minimax", "non-saturating", "wgan-clip", "wgan-gp", "hinge")
-    assert [name for name, family in LOSS_FAMILIES.items() if family.critic] == ["wgan-clip", "wgan-gp"]
+    assert LOSSES == tuple(LOSS_FAMILIES) == ("minimax", "non-saturating", "wgan-clip", "wgan-gp", "wgan-lp", "hinge")
+    assert [name for name, family in LOSS_FAMILIES.items() if family.critic] == ["wgan-clip", "wgan-gp", "wgan-lp"]
+    lp = TrainConfig.preset("wgan-lp")  # WGAN-GP's settings, one-sided penalty
+    assert (lp.optimizer, lp.lr_d, lp.betas, lp.n_critic, lp.gp_weight) == ("adam", 1e-4, (0.0, 0.9), 5, 10.0)
     gp = TrainConfig.preset("wgan-gp")
     assert (gp.optimizer, gp.lr_d, gp.betas, gp.n_critic, gp.gp_weight) == ("adam", 1e-4, (0.0, 0.9), 5, 10.0)
     clip = TrainConfig.preset("wgan-clip", lr_d=1e-3)  # overrides win over the preset
@@ -339,3 +341,187 @@ def test_discriminator_step_applies_the_familys_penalty_and_clipping():
     assert max(p.abs().max() for p in steps["wgan-gp"][2]) > 0.01
     assert steps["wgan-gp"][0] > steps["wgan-gp-0"][0]  # the penalty is part of the loss...
     assert not all(torch.equal(a, b) for a, b in zip(steps["wgan-gp"][2], steps["wgan-gp-0"][2]))  # ...and of its gradient
+
+
+def test_wgan_lp_penalises_only_gradient_norms_above_one():
+    # A linear critic f(x) = w·x has gradient norm ||w|| everywhere: the one-sided penalty
+    # ("wgan-lp") leaves a 0.5-Lipschitz critic alone, the two-sided one ("wgan-gp") pushes it up.
+    from gancourse import losses
+
+    real, fake = torch.randn(32, 2) + 2, torch.randn(32, 2)
+    losses_by_family = {}
+    for loss in ("wgan-gp", "wgan-lp"):
+        for norm in (0.5, 2.0):
+            critic = nn.Linear(2, 1)
+            with torch.no_grad():
+                critic.weight.copy_(torch.tensor([[0.6, 0.8]]) * norm)
+            config = TrainConfig.preset(loss, optimizer="sgd", lr_d=0.0, latent_dim=2)
+            trainer = Trainer(nn.Linear(2, 2), critic, real, config, "cpu")
+            plain = losses.critic_loss(critic(real), critic(fake)).item()
+            losses_by_family[loss, norm] = trainer.discriminator_step(real, fake) - plain
+    assert losses_by_family["wgan-lp", 0.5] == pytest.approx(0.0, abs=1e-6)
+    assert losses_by_family["wgan-gp", 0.5] == pytest.approx(10 * 0.25, rel=1e-4)
+    assert losses_by_family["wgan-lp", 2.0] == pytest.approx(losses_by_family["wgan-gp", 2.0], rel=1e-5)
+    assert losses_by_family["wgan-lp", 2.0] == pytest.approx(10 * 1.0, rel=1e-4)
+
+
+# --- conditional GANs (lesson 06): labels travel with their images -------------------------------
+
+from gancourse.models import ConditionalMLPDiscriminator, ConditionalMLPGenerator  # noqa: E402
+
+
+def labelled_images(n=64, seed=0):
+    """Images whose label is written in their pixels: image i is filled with label i / 10."""
+    labels = torch.randint(10, (n,), generator=torch.Generator().manual_seed(seed))
+    return labels.float().div(10).view(n, 1, 1, 1).expand(n, 1, 28, 28).clone(), labels
+
+
+def small_conditional(conditioning="projection"):
+    torch.manual_seed(0)
+    return (ConditionalMLPGenerator(latent_dim=8, hidden=(32,)),
+            ConditionalMLPDiscriminator(conditioning=conditioning, hidden=(32,), dropout=0.0))
+
+
+class Recorder(torch.nn.Module):
+    """Wraps a conditional discriminator and records the (image, label) pairs it is given."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner, self.seen = inner, []
+
+    def forward(self, x, y):
+        self.seen.append((x.detach().clone(), y.detach().clone()))
+        return self.inner(x, y)
+
+
+def test_conditional_batches_keep_each_label_with_its_image():
+    images, labels = labelled_images()
+    generator, discriminator = small_conditional()
+    recorder = Recorder(discriminator)
+    trainer = Trainer(generator, recorder, images, TrainConfig(batch_size=16, snapshot_every=0, amp=False), "cpu",
+                      labels=labels)
+    trainer.train(3, progress=False)
+    real_batches = recorder.seen[0::3]  # per step: real, fake (for D), fake (for G)
+    assert len(real_batches) == 3
+    for x, y in real_batches:
+        torch.testing.assert_close(x[:, 0, 0, 0], y.float() / 10)  # every image came with its own label
+    for (_, y_real), (_, y_fake) in zip(recorder.seen[0::3], recorder.seen[1::3]):
+        assert torch.equal(y_real, y_fake)  # the fakes are asked for the real batch's labels
+
+
+def test_conditional_trainer_samples_the_requested_digits_and_refuses_mismatches():
+    images, labels = labelled_images()
+    generator, discriminator = small_conditional()
+    with pytest.raises(ValueError, match="pass the images' labels"):
+        Trainer(generator, discriminator, images, TrainConfig(batch_size=8), "cpu")
+    with pytest.raises(ValueError, match="one class index per image"):
+        Trainer(generator, discriminator, images, TrainConfig(batch_size=8), "cpu", labels=labels[:10])
+    with pytest.raises(ValueError, match="one class index per image"):
+        Trainer(generator, discriminator, images, TrainConfig(batch_size=8), "cpu", labels=labels.float())
+    with pytest.raises(ValueError, match="must lie in 0..9"):
+        Trainer(generator, discriminator, images, TrainConfig(batch_size=8), "cpu", labels=labels + 5)
+    trainer = Trainer(generator, discriminator, images, TrainConfig(batch_size=8, n_snapshot=12, amp=False), "cpu",
+                      labels=labels)
+    assert trainer.requested_labels(12).tolist() == list(range(10)) + [0, 1]
+    assert trainer.sample().shape == (12, 1, 28, 28)
+    z = torch.randn(3, 8)
+    sevens = trainer.sample(z=z, labels=torch.tensor([7, 7, 7]))
+    generator.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(sevens, generator(z, torch.tensor([7, 7, 7])))
+    plain = Trainer(*small_mlp(), fake_images(), TrainConfig(batch_size=8), "cpu")
+    with pytest.raises(ValueError, match="unconditional"):
+        plain.sample(3, labels=torch.tensor([1, 2, 3]))
+
+
+def test_conditional_step_with_matches_a_step_written_by_hand():
+    import copy
+    from gancourse import losses
+    images, labels = labelled_images()
+    generator, discriminator = small_conditional()
+    g2, d2 = copy.deepcopy(generator), copy.deepcopy(discriminator)
+    trainer = Trainer(generator, discriminator, images, TrainConfig(batch_size=8, amp=False), "cpu", labels=labels)
+    x_real, y, z = images[:8], labels[:8], torch.randn(8, 8)
+    with pytest.raises(ValueError, match="pass the batch's labels"):
+        trainer.step_with(x_real, z)
+    out = trainer.step_with(x_real, z, y)
+    opt_g = torch.optim.Adam(g2.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d2.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    x_fake = g2(z, y)
+    loss_d = losses.discriminator_loss(d2(x_real, y), d2(x_fake.detach(), y))
+    opt_d.zero_grad(); loss_d.backward(); opt_d.step()
+    loss_g = losses.generator_loss(d2(x_fake, y))
+    opt_g.zero_grad(); loss_g.backward(); opt_g.step()
+    assert out["loss_d"] == pytest.approx(loss_d.item(), rel=1e-5)
+    for a, b in zip(list(generator.parameters()) + list(discriminator.parameters()),
+                    list(g2.parameters()) + list(d2.parameters())):
+        torch.testing.assert_close(a, b)
+
+
+def test_conditional_resume_reproduces_an_uninterrupted_run_and_refuses_an_unconditional_one(tmp_path):
+    images, labels = labelled_images()
+    config = TrainConfig(loss="wgan-gp", batch_size=8, n_critic=2, snapshot_every=2, log_every=1)
+    whole = Trainer(*small_conditional("concat"), images, config, "cpu", labels=labels)
+    whole.train(4, progress=False)
+    first = Trainer(*small_conditional("concat"), images, config, "cpu", labels=labels)
+    first.train(2, progress=False)
+    first.save(tmp_path / "run.pt")
+    resumed = Trainer.load(tmp_path / "run.pt", *small_conditional("concat"), images, "cpu", labels=labels)
+    resumed.train(2, progress=False)
+    for a, b in zip(whole.generator.parameters(), resumed.generator.parameters()):
+        torch.testing.assert_close(a, b)
+    state = torch.load(tmp_path / "run.pt", weights_only=True)
+    assert state["num_classes"] == 10
+    unconditional = Trainer(*small_mlp(), fake_images(), config, "cpu")
+    with pytest.raises(ValueError, match="conditional on 10 classes but this trainer is unconditional"):
+        unconditional.load_state_dict(state)
+
+
+def test_unconditional_checkpoints_are_unchanged():
+    trainer = Trainer(*small_mlp(), fake_images(), TrainConfig(batch_size=8, snapshot_every=0), "cpu")
+    assert "num_classes" not in trainer.state_dict() and trainer.labels is None
+
+
+def test_trainer_ends_where_lesson_01s_hand_written_loop_ends():
+    # Lesson 01 trains its first GAN with a plain loop, then checks the Trainer against it: from the
+    # same weights and batches, many steps (Adam's state carried along) give the same weights.
+    from gancourse import losses
+
+    def pair():
+        torch.manual_seed(0)
+        return ToyGenerator(latent_dim=1, out_dim=1, hidden=(16, 16)), ToyDiscriminator(in_dim=1, hidden=(16, 16))
+
+    data, steps = torch.randn(1000, 1) * 0.5 + 2, 40
+    batches = [(data[torch.randint(1000, (32,))], torch.randn(32, 1)) for _ in range(steps)]
+    G, D = pair()
+    opt_d = torch.optim.Adam(D.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    opt_g = torch.optim.Adam(G.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    for x_real, z in batches:
+        x_fake = G(z)
+        loss_d = losses.discriminator_loss(D(x_real), D(x_fake.detach()))
+        opt_d.zero_grad(); loss_d.backward(); opt_d.step()
+        loss_g = losses.generator_loss(D(x_fake))
+        opt_g.zero_grad(); loss_g.backward(); opt_g.step()
+    G2, D2 = pair()
+    trainer = Trainer(G2, D2, data, TrainConfig(lr_g=1e-3, lr_d=1e-3, batch_size=32, snapshot_every=0), "cpu")
+    for x_real, z in batches:
+        trainer.step_with(x_real, z)
+    for a, b in zip([*G.parameters(), *D.parameters()], [*G2.parameters(), *D2.parameters()]):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("conditioning", ["concat", "projection"])
+def test_conditional_dcgan_trains_a_step_in_channels_last(conditioning):
+    from gancourse.models import ConditionalDCGANDiscriminator, ConditionalDCGANGenerator
+    images, labels = labelled_images(32)
+    torch.manual_seed(0)
+    generator = ConditionalDCGANGenerator(latent_dim=8, width=8)
+    discriminator = ConditionalDCGANDiscriminator(conditioning=conditioning, width=8)
+    g0, d0 = params(generator), params(discriminator)
+    trainer = Trainer(generator, discriminator, images, TrainConfig(batch_size=8, log_every=1, snapshot_every=1), "cpu",
+                      labels=labels)
+    row = trainer.train(2, progress=False).rows[-1]
+    assert trainer.channels_last and all(torch.isfinite(torch.tensor(row[k])) for k in ("loss_d", "loss_g"))
+    assert any(not torch.equal(a, b) for a, b in zip(g0, params(generator)))
+    assert any(not torch.equal(a, b) for a, b in zip(d0, params(discriminator)))
+    assert trainer.history.snapshots[-1][1].shape == (64, 1, 28, 28)

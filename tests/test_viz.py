@@ -108,3 +108,23 @@ def test_toy_viewer_1d():
     last = bytes(viewer.image.value)
     viewer.slider.value = 1
     assert bytes(viewer.image.value) != last
+
+
+def test_digit_explorer_digit_and_walk_sliders_change_the_image():
+    from gancourse.models import ConditionalMLPGenerator
+
+    torch.manual_seed(0)
+    generator = ConditionalMLPGenerator(latent_dim=8, hidden=(16,))
+    explorer = viz.DigitExplorer(generator, digit=3, n=4, steps=10)
+    assert explorer.digit_slider.max == 9 and explorer.digit_slider.value == 3
+    start = bytes(explorer.image.value)
+    explorer.digit_slider.value = 7
+    seven = bytes(explorer.image.value)
+    assert seven.startswith(PNG) and seven != start and explorer.digit == 7
+    explorer.slider.value = 10
+    assert bytes(explorer.image.value) != seven
+    generator.eval()
+    with torch.no_grad():  # the image is the generator's at the chosen digit and z1
+        expected = viz.images_to_png(generator(explorer.z1, torch.full((4,), 7)), nrow=4)
+    assert bytes(explorer.image.value) == expected
+    assert explorer.figure(columns=3).axes[0].get_title() == "slerp interpolation, z0 → z1, digit 7"
