@@ -1730,6 +1730,7 @@ def conditional_generator(combine):
     lambda self, z, y: torch.cat((self.embed(y), z), 1),                        # the other order: also right
     lambda self, z, y: torch.cat([z, F.one_hot(y, num_classes=10).float()], -1),  # one-hot instead of the embedding
     lambda self, z, y: torch.hstack([z, self.embed.weight[y]]),
+    lambda self, z, y: torch.cat([z, F.one_hot(y, 10).float().detach()], 1),   # a fixed code: nothing to learn
 ])
 def test_conditional_generator_accepts(combine, capsys):
     checks.check_conditional_generator(conditional_generator(combine))
@@ -1745,6 +1746,8 @@ def test_conditional_generator_accepts(combine, capsys):
     (lambda self, z, y: torch.cat([z, F.one_hot(y).float()], 1), ["num_classes=10"]),
     (lambda self, z, y: torch.cat([z, self.embed(y)], 0), ["dim=1"]),
     (lambda self, z, y: z, ["labels never reached"]),
+    (lambda self, z, y: torch.cat([z, y.float()[:, None].repeat(1, 10)], 1), ["a digit is a category"]),
+    (lambda self, z, y: torch.cat([z, self.embed(y).detach()], 1), ["no gradient reaches self.embed", "grad"]),
 ])
 def test_conditional_generator_rejects(combine, words):
     reject(checks.check_conditional_generator, conditional_generator(combine), *words)
@@ -1780,6 +1783,10 @@ def test_projection_logit_accepts(correct, capsys):
     (lambda f, psi, embed, y: psi(f) + f @ embed.weight.T, ["every class"]),
     (lambda f, psi, embed, y: psi(f) + embed(y) * f, ["not summed"]),
     (lambda f, psi, embed, y: (psi(f).squeeze(1) + (embed(y) * f).sum(1)).detach(), ["gradient"]),
+    (lambda f, psi, embed, y: psi(f) + (embed(y) * f).sum(1), ["(B, B)", "(B, 1) tensor to a (B,)"]),
+    (lambda f, psi, embed, y: psi(f) + f @ embed(y).T, ["(B, B)", "diagonal"]),
+    (lambda f, psi, embed, y: psi(f).squeeze(1) + (embed(y) * f).sum(0), ["over the batch", "dim=1"]),
+    (lambda f, psi, embed, y: psi(f).squeeze(1) * (embed(y) * f).sum(1), ["multiplied", "adds them"]),
 ])
 def test_projection_logit_rejects(wrong, words):
     reject(checks.check_projection_logit, wrong, *words)
@@ -1827,6 +1834,17 @@ def by_judged_label(p, r):
     (lambda p, r: tuple(100 * torch.as_tensor(v) for v in accuracy_by_loop(p, r)), ["percentages"]),
     (lambda p, r: (p.argmax(1) == r).float().mean(), ["a pair"]),
     (lambda p, r: ((p.argmax(1) == r).float().mean(), torch.zeros(9)), ["(10,)"]),
+    (lambda p, r: (torch.tensor(accuracy_by_loop(p, r)[1]).mean(), accuracy_by_loop(p, r)[1]),   # right at N = 10
+     ["mean of the ten per-digit shares", "all samples"]),
+    (lambda p, r: ((p.argmax(1) == r).sum(), accuracy_by_loop(p, r)[1]), ["count of hits"]),
+    (lambda p, r: ((p[torch.arange(len(r)), r] > 0.5).float().mean(),
+                   [(p[r == k, k] > 0.5).float().mean() for k in range(10)]), ["most probable class"]),
+    (lambda p, r: ((p.argmax(1) == r).float().mean(), torch.bincount(p.argmax(1), minlength=10) / len(r)),
+     ["histogram", "asked for"]),
+    (lambda p, r: ((p.argmax(1).sort().values == r.sort().values).float().mean(),
+                   [(p.argmax(1).sort().values[r.sort().values == k] == k).float().mean() for k in range(10)]),
+     ["same sample"]),
+    (lambda p, r: tuple(reversed(accuracy_by_loop(p, r))), ["pair is reversed", "(overall, per_digit)"]),
 ])
 def test_requested_accuracy_rejects(wrong, words):
     reject(checks.check_requested_accuracy, wrong, *words)
@@ -1838,6 +1856,16 @@ def test_confusion_judgment_accepts_the_pairs_in_any_order_and_the_fix_by_letter
     assert capsys.readouterr().out.count("✔") == 2
 
 
+def test_confusion_judgment_accepts_numpy_and_tensor_integers(capsys):
+    import numpy as np
+    right = [(4, 9), (9, 4), (7, 9), (5, 3)]
+    checks.check_confusion_judgment([(np.int64(a), np.int32(b)) for a, b in right], "B")
+    checks.check_confusion_judgment([(torch.tensor(a), torch.tensor(b)) for a, b in right], "B")
+    checks.check_confusion_judgment(torch.tensor(right), "B")      # (K, 2), as torch.nonzero gives
+    checks.check_confusion_judgment(list(np.array(right)), "B")    # rows of an array
+    assert capsys.readouterr().out.count("✔") == 4
+
+
 @pytest.mark.parametrize("confused, fix, words", [
     ([(4, 9), (9, 4), (7, 9)], "B", ["missing (5, 3)", "21%"]),
     ([(4, 9), (9, 4), (7, 9), (5, 3), (3, 5)], "B", ["not confused above 10 %", "(3, 5)", "row first"]),
@@ -1847,6 +1875,11 @@ def test_confusion_judgment_accepts_the_pairs_in_any_order_and_the_fix_by_letter
     ([(4, 9), (9, 4), (7, 9), (5, 3)], "E", ["none of the options"]),
     ("4 and 9", "B", ["list of (asked, judged) pairs"]),
     ([(4, 9, 1)], "B", ["pair of digits"]),
+    ([(4.0, 9.0), (9, 4), (7, 9), (5, 3)], "B", ["pair of digits"]),
+    ([(True, 9), (9, 4), (7, 9), (5, 3)], "B", ["pair of digits"]),
+    (None, "B", ["your confused is None: set it to"]),
+    ("", "B", ["your confused is the string ''; it should be a list"]),
+    ([(4, 9), (9, 4), (7, 9), (5, 3), (4, 4)], "B", ["on the diagonal", "(4, 4)"]),
 ])
 def test_confusion_judgment_rejects(confused, fix, words):
     with pytest.raises(AssertionError) as info:

@@ -357,6 +357,15 @@ def wrong_return(value: Any, what: str, expected: str) -> AssertionError:
     return AssertionError(f"{what} returned {describe(value)}; it should return {expected}.")
 
 
+def wrong_setting(value: Any, what: str, expected: str, when_none: str | None = None) -> AssertionError:
+    """The AssertionError for a *name the learner sets* (a judgment exercise's answer, not a
+    function's return) holding a value of the wrong kind: '<what> is None: set it to ...', or
+    '<what> is <the value>; it should be <expected>'."""
+    if value is None:
+        return AssertionError(f"{what} is None: set it to {when_none or expected}.")
+    return AssertionError(f"{what} is {describe(value)}; it should be {expected}.")
+
+
 def need_tensor(value: Any, what: str, expected: str = "a tensor") -> torch.Tensor:
     """``value`` when it is a tensor; else the AssertionError saying what came back."""
     if not torch.is_tensor(value):
@@ -438,6 +447,22 @@ def diagnose(got: Any, catalogue: Iterable[KnownAnswer], *inputs: Any,
     return found.hint if found is not None else ""
 
 
+def hint_over_probes(failed: int, values: list, catalogue: Sequence[KnownAnswer], input_sets: Sequence[tuple],
+                     same: Callable[[Any, Any], bool] = values_match) -> str:
+    """The hint for a value that was wrong on probe ``failed``: among the known answers equal to it
+    there, the first that is also equal to the learner's value on every other probe (``values[i]``
+    came from ``input_sets[i]``; None where the learner's code gave no value), else the first equal
+    on the failing probe alone. Several mistakes can agree on one probe; the other probes tell them
+    apart."""
+    candidates = [answer for answer in catalogue
+                  if match(values[failed], [answer], *input_sets[failed], same=same) is not None]
+    for answer in candidates:
+        if all(value is None or match(value, [answer], *inputs, same=same) is not None
+               for value, inputs in zip(values, input_sets)):
+            return answer.hint
+    return candidates[0].hint if candidates else ""
+
+
 # --- decisions: answers that are a choice among options ----------------------------------------
 
 def _plain(text: str) -> str:
@@ -450,9 +475,8 @@ def choice(answer: Any, what: str, options: dict[str, Sequence[str]]) -> str:
     read without case, spaces or punctuation. Else an AssertionError listing the options."""
     listed = ", ".join(repr(key) for key in options)
     if not isinstance(answer, str):
-        if answer is None:
-            raise AssertionError(f"{what} is None: set it to your decision, a string: one of {listed}.")
-        raise AssertionError(f"{what} is {describe(answer)}; it should be a string: one of {listed}.")
+        raise wrong_setting(answer, what, f"a string: one of {listed}",
+                            f"your decision, a string: one of {listed}")
     said = _plain(answer)
     for key, synonyms in options.items():
         if said in {_plain(name) for name in (key, *synonyms)}:

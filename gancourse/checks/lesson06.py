@@ -2,6 +2,7 @@
 projection discriminator's logit, requested-digit accuracy, and reading a confusion matrix."""
 from __future__ import annotations
 
+import operator
 import re
 from typing import Any, Callable
 
@@ -11,8 +12,8 @@ from torch import nn
 
 from gancourse import metrics
 from gancourse.checks.core import (
-    KnownAnswer, as_float_tensor, call, check_choice, close, describe, diagnose, learner_facing, need_number,
-    need_tensor, passed, wrong_return,
+    KnownAnswer, as_float_tensor, call, check_choice, close, describe, diagnose, hint_over_probes, learner_facing,
+    need_number, need_tensor, passed, wrong_return, wrong_setting,
 )
 
 __all__ = ["check_conditional_generator", "check_projection_logit", "check_requested_accuracy",
@@ -51,6 +52,14 @@ GENERATOR_MISTAKES = [
     KnownAnswer("each sample got another sample's label (the labels were sorted apart from z): sample i must get "
                 "y[i]. Concatenate z and self.embed(y) as they come.",
                 lambda m, z, y: _body(m, torch.cat([z, m.embed(y.sort().values)], 1))),
+    KnownAnswer("the label entered as a number (y.float(), repeated to fill the code's place): a digit is a "
+                "category, not a quantity (a 9 is not 'three times a 3'). Give each digit its own vector: its row "
+                "of the embedding, or a one-hot code.",
+                lambda m, z, y: _body(m, torch.cat([z, y.float()[:, None].expand(-1, EMBED)], 1))),
+    KnownAnswer("the label entered as a number (y.float(), repeated to fill the code's place): a digit is a "
+                "category, not a quantity (a 9 is not 'three times a 3'). Give each digit its own vector: its row "
+                "of the embedding, or a one-hot code.",
+                lambda m, z, y: _body(m, torch.cat([y.float()[:, None].expand(-1, EMBED), z], 1))),
     KnownAnswer("every sample got the batch's average label embedding: the labels no longer choose a digit. "
                 "Use each sample's own embedding, self.embed(y), shape (B, embed_dim).",
                 lambda m, z, y: _body(m, torch.cat([z, m.embed(y).mean(0, keepdim=True).expand(len(y), -1)], 1))),
@@ -91,6 +100,29 @@ def _batch_mixing_hint(model: nn.Module, z: torch.Tensor, y: torch.Tensor, what:
     return ""
 
 
+def _check_embedding_learns(model: nn.Module, what: str) -> None:
+    """The text's code is self.embed(y), a *learned* vector per digit (or a fixed one-hot code):
+    when the images use the embedding's values, its gradient must reach self.embed."""
+    z, y = _inputs(len(_LABELS), _LABELS)
+    out = call(model, z, y, what=what)
+    if not out.requires_grad:
+        raise AssertionError(f"{what} returned images with no gradient (detached, or computed under "
+                             f"torch.no_grad()): the generator could not learn from them.\nHint: build the "
+                             f"images from torch operations on z and the code, with no .detach().")
+    with torch.no_grad():
+        one_hot = any(close(out, image) for name, image in _correct_generators(model, z, y).items()
+                      if name.startswith("one-hot"))
+    if one_hot:
+        return  # a fixed one-hot code: nothing to learn
+    grad, = torch.autograd.grad(out.sum(), model.embed.weight, allow_unused=True)
+    if grad is None or not bool(grad.abs().sum() > 0):
+        raise AssertionError(f"{what} gives the right images, but no gradient reaches self.embed.\nHint: the "
+                             f"label's code was detached (.detach(), or its values copied into a new tensor), so "
+                             f"the embedding gets no grad and its vectors never learn: the text asks for one "
+                             f"learned vector per digit. Keep self.embed(y) in the graph (a fixed one-hot code "
+                             f"is the other right choice).")
+
+
 @learner_facing
 def check_conditional_generator(cls: Callable) -> None:
     """Check the forward pass of ``cls(latent_dim=8, num_classes=10, embed_dim=10)``, whose layers
@@ -122,9 +154,11 @@ def check_conditional_generator(cls: Callable) -> None:
             hint = ("the labels are ignored: the same z gives the same image whatever digit is asked for. "
                     "Concatenate the label's embedding to z: torch.cat([z, self.embed(y)], dim=1).")
         raise AssertionError(f"{what} does not give self.net(z concatenated with the label's code) for the batch "
-                             f"y = {y.tolist()}.\nHint: " + (hint or "concatenate z (B, latent_dim) and "
-                                                             "self.embed(y) (B, embed_dim) along dim=1, then "
-                                                             "self.net, then reshape to (B, 1, 28, 28)."))
+                             f"y = {y.tolist()}.\nHint: " + (hint or "each sample's network input is its own noise "
+                                                             "z[i] next to its own label's code (its embedding "
+                                                             "row), side by side along the features; the network's "
+                                                             "784 outputs per sample are then one 28 x 28 image."))
+    _check_embedding_learns(model, what)
     passed("the conditional generator concatenates z with its own label's code, sample by sample")
 
 
@@ -163,10 +197,35 @@ PROJECTION_MISTAKES = [
                 "added to it.", lambda f, p, e, y: p(e(y) * f).squeeze(1)),
     KnownAnswer("a sigmoid was applied: the discriminator returns logits; the losses apply the sigmoid.",
                 lambda f, p, e, y: torch.sigmoid(_projection(f, p, e, y))),
+    KnownAnswer("the two terms were multiplied: the logit adds them, ψ(φ(x)) + ⟨embed(y), φ(x)⟩ (a score for "
+                "'looks real' plus a score for 'looks like class y').",
+                lambda f, p, e, y: p(f).squeeze(1) * (e(y) * f).sum(1)),
     KnownAnswer("the inner product is taken with the embedding's weight rows 0..B-1, not with the rows of "
                 "the requested classes: embed(y) (or embed.weight[y]).",
                 lambda f, p, e, y: p(f).squeeze(1) + (e.weight[:len(y)] * f).sum(1)),
 ]
+
+
+#: Results of shape (B, B): every sample's term met every other sample's.
+SQUARE_MISTAKES = [
+    KnownAnswer("psi(features) has shape (B, 1) and the inner product (B,): adding a (B, 1) tensor to a (B,) "
+                "one broadcasts to (B, B), every sample's ψ with every sample's inner product. Give both terms "
+                "the same shape first: squeeze ψ's output to (B,), or keep the sum's dimension (keepdim=True).",
+                lambda f, p, e, y: p(f) + (e(y) * f).sum(1)),
+    KnownAnswer("the inner products were taken between every sample's features and every sample's class "
+                "embedding, (B, B) (a matrix product); each sample needs its own pair only: the diagonal of that "
+                "matrix, or the elementwise product summed over the features.",
+                lambda f, p, e, y: p(f) + f @ e(y).T),
+]
+
+
+def _projection_crash_hint(text: str) -> str:
+    found = re.search(r"size of tensor a \((\d+)\) must match the size of tensor b \((\d+)\)", text)
+    if found and {int(found.group(1)), int(found.group(2))} == {7, FEATURES}:
+        return (f"a tensor of F = {FEATURES} values met one of B = 7: the product embed(y) * φ(x) was summed "
+                f"over the batch (dim 0), which leaves one number per feature. The inner product sums over the "
+                f"features, dim=1, leaving one number per sample.")
+    return ""
 
 
 @learner_facing
@@ -178,7 +237,8 @@ def check_projection_logit(fn: Callable) -> None:
     for seed in (0, 1):
         features, psi, embedding, y = _projection_inputs(seed)
         features = features.requires_grad_(True)
-        out = need_tensor(call(fn, features, psi, embedding, y, what=what), what, "logits, a tensor of shape (B,)")
+        out = need_tensor(call(fn, features, psi, embedding, y, what=what, hints=[_projection_crash_hint]), what,
+                          "logits, a tensor of shape (B,)")
         batch = len(y)
         if tuple(out.shape) == (batch, CLASSES):
             raise AssertionError(f"{what} returned {describe(out)}: a score for every class. The projection takes "
@@ -186,6 +246,13 @@ def check_projection_logit(fn: Callable) -> None:
         if tuple(out.shape) == (batch, FEATURES):
             raise AssertionError(f"{what} returned {describe(out)}: the product embed(y) * features was not "
                                  f"summed over the features. An inner product is .sum(1).")
+        if tuple(out.shape) == (batch, batch):
+            with torch.no_grad():
+                hint = diagnose(out.detach(), SQUARE_MISTAKES, features.detach(), psi, embedding, y)
+            raise AssertionError(f"{what} returned {describe(out)}: (B, B), one logit for every pair of samples; "
+                                 f"expected ({batch},) or ({batch}, 1), one per sample.\nHint: " + (
+                                     hint or "two terms of shapes (B, 1) and (B,) broadcast to (B, B) when "
+                                             "added: give both the same shape before adding them."))
         if tuple(out.shape) not in ((batch,), (batch, 1)):
             raise wrong_return(out, what, f"logits of shape ({batch},) or ({batch}, 1)")
         out = out.reshape(batch)
@@ -195,8 +262,11 @@ def check_projection_logit(fn: Callable) -> None:
                 hint = diagnose(out.detach(), PROJECTION_MISTAKES, features.detach(), psi, embedding, y)
             raise AssertionError(f"{what} gave {[round(v, 4) for v in out.detach().tolist()]}, expected "
                                  f"{[round(v, 4) for v in expected.detach().tolist()]} = ψ(φ(x)) + ⟨embed(y), "
-                                 f"φ(x)⟩.\nHint: " + (hint or "psi(features).squeeze(1) + (embed(y) * "
-                                                              "features).sum(1)."))
+                                 f"φ(x)⟩.\nHint: " + (hint or "the logit adds two terms, one number each "
+                                                              "per sample: ψ applied to the sample's features, and "
+                                                              "the inner product of those features with the "
+                                                              "embedding row of the sample's own class y[i]. "
+                                                              "Compare each term on its own with yours."))
         if not out.requires_grad:
             raise AssertionError(f"{what} returned logits with no gradient (detached, .item() or a new tensor): "
                                  f"build them from torch operations on the inputs.")
@@ -239,6 +309,8 @@ def _soft(probs, requested):
 
 
 def _wrong_axis(probs, requested):
+    if len(requested) != probs.shape[1]:
+        return None  # (10,) against (N,): the learner's code crashes there, so this matches nothing
     hit = (probs.argmax(0) == requested).double()
     per = torch.bincount(requested, weights=hit, minlength=CLASSES) / torch.bincount(requested, minlength=CLASSES)
     return float(hit.mean()), per
@@ -247,6 +319,42 @@ def _wrong_axis(probs, requested):
 def _over_all(probs, requested):
     hit = (probs.argmax(1) == requested).double()
     return float(hit.mean()), torch.bincount(requested, weights=hit, minlength=CLASSES) / len(requested)
+
+
+def _per_requested(hit, requested):
+    hit = hit.double()
+    return torch.bincount(requested, weights=hit, minlength=CLASSES) / torch.bincount(requested, minlength=CLASSES)
+
+
+def _hits(probs, requested):
+    return probs.argmax(1) == requested
+
+
+def _macro(probs, requested):
+    per = _per_requested(_hits(probs, requested), requested)
+    return float(per.mean()), per
+
+
+def _count(probs, requested):
+    hit = _hits(probs, requested)
+    return float(hit.sum()), _per_requested(hit, requested)
+
+
+def _threshold(probs, requested):
+    hit = probs[torch.arange(len(requested)), requested] > 0.5
+    return float(hit.double().mean()), _per_requested(hit, requested)
+
+
+def _judged_histogram(probs, requested):
+    judged = probs.argmax(1)
+    return float(_hits(probs, requested).double().mean()), torch.bincount(judged, minlength=CLASSES).double() / len(
+        judged)
+
+
+def _sorted_match(probs, requested):
+    asked = requested.sort().values
+    hit = probs.argmax(1).sort().values == asked
+    return float(hit.double().mean()), _per_requested(hit, asked)
 
 
 ACCURACY_MISTAKES = [
@@ -259,6 +367,17 @@ ACCURACY_MISTAKES = [
                 "it labels as that digit: compare probs.argmax(1) with requested.", _soft),
     KnownAnswer("each digit's hits are divided by all N samples, not by the samples asked for that digit (the "
                 "ten shares then add up to the overall accuracy).", _over_all),
+    KnownAnswer("overall is the mean of the ten per-digit shares; it is the share of hits among all samples. "
+                "The digits are asked for unequal numbers of times (N = 47), so the two differ.", _macro),
+    KnownAnswer("overall is the count of hits, not a share: divide it by the number of samples.", _count),
+    KnownAnswer("a sample counted when the judge gives the requested digit a probability above 0.5; it counts "
+                "when the requested digit is the judge's most probable class (its argmax), whatever its "
+                "probability.", _threshold),
+    KnownAnswer("each per-digit entry is the share of all samples judged k (the histogram of the judge's labels); "
+                "group by the digit asked for: of the samples asked for k, the share judged k.", _judged_histogram),
+    KnownAnswer("the judged digits and the requested digits were sorted apart, so they are no longer the same "
+                "sample's: compare each sample's judged digit with the digit asked for that same sample, in the "
+                "order they come.", _sorted_match),
     KnownAnswer("these are percentages; return shares in [0, 1].",
                 lambda p, r: tuple(v * 100 for v in metrics.requested_accuracy(p, r))),
 ]
@@ -269,16 +388,35 @@ def _same_accuracy(got, known) -> bool:
                                                                     equal_nan=True)
 
 
+def _ten_values(value: Any) -> bool:
+    """Whether ``value`` holds ten numbers (a per-digit answer): a (10,) tensor or array, or a list of ten."""
+    if torch.is_tensor(value) or hasattr(value, "shape"):
+        return tuple(value.shape) == (CLASSES,)
+    return isinstance(value, (list, tuple)) and len(value) == CLASSES
+
+
 def _read_accuracy(result: Any, what: str) -> tuple[float, torch.Tensor]:
     expected = "a pair (overall accuracy, per-digit accuracy of shape (10,))"
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise wrong_return(result, what, expected)
+    if _ten_values(result[0]) and not _ten_values(result[1]):
+        raise AssertionError(f"{what} returned ten values first and {describe(result[1])} second.\nHint: the pair "
+                             f"is reversed: return (overall, per_digit), the overall share first.")
     overall = need_number(result[0], what + "'s overall accuracy", "one number (a float or a 0-d tensor)")
     per = as_float_tensor(result[1], what + "'s per-digit accuracy", "ten shares, a tensor of shape (10,)")
     if tuple(per.shape) != (CLASSES,):
         raise AssertionError(f"{what}'s per-digit accuracy has shape {tuple(per.shape)}; expected (10,): one share "
                              f"per requested digit, 0 to 9.")
     return overall, per
+
+
+def _accuracy_or_none(fn: Callable, probs: torch.Tensor, requested: torch.Tensor, what: str):
+    """The learner's pair on one more probe (to tell known mistakes apart), None where their code
+    raises or returns something else there."""
+    try:
+        return _read_accuracy(call(fn, probs.clone(), requested.clone(), what=what), what)
+    except AssertionError:
+        return None
 
 
 @learner_facing
@@ -288,17 +426,20 @@ def check_requested_accuracy(fn: Callable) -> None:
     tensor (the share of samples whose argmax is the requested digit), per_digit ten shares
     (tensor, array or list; digit k's share among the samples asked for k)."""
     what = "your requested_accuracy"
-    for probs, requested in _accuracy_probes():
+    probes = _accuracy_probes()
+    for index, (probs, requested) in enumerate(probes):
         got = _read_accuracy(call(fn, probs, requested, what=what), what)
         expected = metrics.requested_accuracy(probs, requested)
         if not _same_accuracy(got, expected):
-            hint = diagnose(got, ACCURACY_MISTAKES, probs, requested, same=_same_accuracy)
+            values = [got if i == index else _accuracy_or_none(fn, *probe, what) for i, probe in enumerate(probes)]
+            hint = hint_over_probes(index, values, ACCURACY_MISTAKES, probes, same=_same_accuracy)
             raise AssertionError(
                 f"{what} gave overall {got[0]:.4f} and per digit {[round(v, 3) for v in got[1].tolist()]} for "
                 f"N = {len(requested)}; expected {expected[0]:.4f} and "
                 f"{[round(v, 3) for v in expected[1].tolist()]}.\nHint: "
-                + (hint or "hit = probs.argmax(1) == requested; overall = hit.float().mean(); per digit k: "
-                           "hit[requested == k].float().mean()."))
+                + (hint or "a sample is a hit when the judge's most probable class (the argmax over the ten "
+                           "classes) is the digit asked for; overall is the share of hits among all N samples, "
+                           "entry k the share of hits among the samples asked for k."))
     passed("requested_accuracy: overall and per requested digit, as metrics.requested_accuracy")
 
 
@@ -331,17 +472,35 @@ def _confused_pairs(matrix: torch.Tensor, threshold: float = 0.10) -> set[tuple[
     return {(a, b) for a in range(CLASSES) for b in range(CLASSES) if a != b and share[a, b] > threshold}
 
 
+def _digit(value: Any) -> int | None:
+    """``value`` as a digit 0-9 when it is an integer (int, NumPy integer, one-element integer
+    tensor), else None."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return None
+    if torch.is_tensor(value) and (value.numel() != 1 or value.is_floating_point() or value.dtype == torch.bool):
+        return None
+    try:
+        digit = operator.index(value.reshape(()) if torch.is_tensor(value) else value)
+    except TypeError:
+        return None
+    return digit if 0 <= digit < CLASSES else None
+
+
 def _read_pairs(answer: Any, what: str) -> set[tuple[int, int]]:
     expected = "a list of (asked, judged) pairs of digits, e.g. [(1, 7), (7, 1)]"
+    if (torch.is_tensor(answer) or type(answer).__module__ == "numpy") and getattr(answer, "ndim", 0) == 2:
+        answer = list(answer)  # a (K, 2) tensor or array of pairs, e.g. from torch.nonzero
     if not isinstance(answer, (list, tuple, set)):
-        raise wrong_return(answer, what, expected)
+        raise wrong_setting(answer, what, expected, f"your pairs, {expected}")
     pairs = set()
     for pair in answer:
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or not all(
-                isinstance(d, int) and not isinstance(d, bool) and 0 <= d < CLASSES for d in pair):
+        if torch.is_tensor(pair) or type(pair).__module__ == "numpy":
+            pair = list(pair) if getattr(pair, "ndim", 0) == 1 else pair
+        digits = [_digit(d) for d in pair] if isinstance(pair, (list, tuple)) and len(pair) == 2 else [None]
+        if None in digits:
             raise AssertionError(f"{what} holds {pair!r}; each entry should be a pair of digits (asked, judged), "
                                  f"like (1, 7).")
-        pairs.add((pair[0], pair[1]))
+        pairs.add((digits[0], digits[1]))
     return pairs
 
 
@@ -349,7 +508,8 @@ def _read_pairs(answer: Any, what: str) -> set[tuple[int, int]]:
 def check_confusion_judgment(confused: Any, fix: Any) -> None:
     """Check the reading of :func:`example_confusion`: ``confused``, the (asked, judged) pairs in
     which more than 10 % of the samples asked for one digit were judged another (a list of pairs
-    of ints, any order); ``fix``, the letter of :data:`FIXES` to try first."""
+    of digits, any order; ints, NumPy integers or one-element integer tensors); ``fix``, the letter
+    of :data:`FIXES` to try first."""
     matrix = example_confusion()
     share = matrix.double() / matrix.sum(1, keepdim=True)
     truth = _confused_pairs(matrix)
@@ -360,10 +520,15 @@ def check_confusion_judgment(confused: Any, fix: Any) -> None:
         if missing:
             parts.append("missing " + ", ".join(f"({a}, {b}): {share[a, b]:.0%} of the {a}s asked for were judged "
                                                 f"{b}" for a, b in missing))
+        diagonal = [(a, b) for a, b in extra if a == b]
+        extra = [(a, b) for a, b in extra if a != b]
         if extra:
             flipped = [(a, b) for a, b in extra if (b, a) in truth]
             parts.append("not confused above 10 %: " + ", ".join(f"({a}, {b}): {share[a, b]:.0%}" for a, b in extra)
                          + (" (the pair is (asked, judged): row first, then column)" if flipped else ""))
+        if diagonal:
+            parts.append("on the diagonal, a digit judged as itself (right, not a confusion): "
+                         + ", ".join(f"({a}, {b})" for a, b in diagonal))
         raise AssertionError(f"your confused is {sorted(got)}: " + "; ".join(parts)
                              + ".\nHint: read each row (the digit asked for) and list the off-diagonal cells "
                                "above 10 % of the row.")

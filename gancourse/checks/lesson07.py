@@ -9,26 +9,11 @@ import torch
 
 from gancourse import metrics
 from gancourse.checks.core import (
-    KnownAnswer, call, check_choice, diagnose, learner_facing, match, need_number, passed, values_match, wrong_return,
+    KnownAnswer, call, check_choice, diagnose, hint_over_probes as _hint_over_probes, learner_facing,
+    need_number, passed, wrong_return,
 )
 
 __all__ = ["check_knn_precision", "check_kid", "check_bootstrap_interval", "check_metric_judgment"]
-
-
-def _hint_over_probes(failed: int, values: list, catalogue: list[KnownAnswer], input_sets: list[tuple],
-                      same: Callable = values_match) -> str:
-    """The hint for a value that was wrong on probe ``failed``: among the known answers equal to it
-    there, the first that is also equal to the learner's value on every other probe (``values[i]``
-    came from ``input_sets[i]``; None where the learner's code gave no number), else the first equal
-    on the failing probe alone. Several mistakes can agree on one probe (recall, coverage and density
-    are all 1 on a small set); the other probes tell them apart."""
-    candidates = [answer for answer in catalogue
-                  if match(values[failed], [answer], *input_sets[failed], same=same) is not None]
-    for answer in candidates:
-        if all(value is None or match(value, [answer], *inputs, same=same) is not None
-               for value, inputs in zip(values, input_sets)):
-            return answer.hint
-    return candidates[0].hint if candidates else ""
 
 
 def _number_or_none(fn: Callable, inputs: tuple, what: str, expected: str) -> float | None:
