@@ -8,6 +8,8 @@ what happened and what to do, never a traceback.
     python -m gancourse train --resume runs/dcgan --steps 4000     # continue the same run
     python -m gancourse evaluate runs/dcgan/generator.pt
     python -m gancourse train --conditional --out runs/cgan   # lesson 06: per-digit report
+    python -m gancourse train --loss hinge --ema 0.999 --r1 10 --r1-every 16 --augment translation,cutout \
+        --train-size 600 --out runs/recipe                      # lesson 08: the modern recipe on 1 % of MNIST
     python -m gancourse modes --dataset ring --loss wgan-gp --seeds 5 --steps 3000
     python -m gancourse pretrain dcgan                    # retrain a shipped generator and its manifest
     python -m gancourse evaluate --pretrained dcgan       # reproduce its manifest's figures (else exit 1)
@@ -36,7 +38,8 @@ from pathlib import Path
 
 import torch
 
-from gancourse import metrics, models, pretrained, runtime, toy
+from gancourse import augment, metrics, models, pretrained, runtime, toy
+from gancourse.data import subset
 from gancourse.files import atomic_path, atomic_write_text
 from gancourse.training import LOSSES, NonFiniteLossError, Trainer, TrainConfig
 
@@ -53,7 +56,13 @@ RUN_FILES = ("checkpoint.pt", "generator.pt", "run.json")
 FEATURE_DIM, TEST_IMAGES = metrics.FEATURE_DIM, 10_000
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
-TRAIN_DEFAULTS = {"model": "mlp", "loss": "non-saturating", "batch_size": 128, "seed": 0, "conditional": False}
+TRAIN_DEFAULTS = {"model": "mlp", "loss": "non-saturating", "batch_size": 128, "seed": 0, "conditional": False,
+                  "ema": 0.0, "r1": 0.0, "r1_every": 1, "augment": "", "train_size": None}
+#: run.json keys added after its first version: an older run.json has their defaults
+_LATER_KEYS = ("conditional", "ema", "r1", "r1_every", "augment", "train_size")
+#: the TrainConfig field behind each training setting of run.json
+_CONFIG_FIELDS = {"loss": "loss", "batch_size": "batch_size", "seed": "seed", "ema": "ema_decay", "r1": "r1_gamma",
+                  "r1_every": "r1_every", "augment": "augment"}
 
 
 class UserError(Exception):
@@ -94,6 +103,33 @@ def _seed(text: str) -> int:
     return value
 
 
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1) (0: off; 0.999 is usual), not {value}")
+    return value
+
+
+def _weight(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, not {text}")
+    return value
+
+
+def _policy(text: str) -> str:
+    try:
+        return ",".join(augment.parse_policy(text))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _samples(text: str) -> int:
     value = _positive(text)
     if not FEATURE_DIM < value <= TEST_IMAGES:
@@ -116,6 +152,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=_seed, default=None, help="default 0")
     train.add_argument("--conditional", action="store_true", default=None,
                        help="a class-conditional GAN: the JSON adds the judge's per-digit report (lesson 06)")
+    train.add_argument("--ema", type=_fraction, default=None, metavar="DECAY",
+                       help="sample, save and judge an exponential moving average of G, e.g. 0.999 (default 0: off)")
+    train.add_argument("--r1", type=_weight, default=None, metavar="GAMMA",
+                       help="R1 penalty γ on real images, e.g. 10 (default 0: off)")
+    train.add_argument("--r1-every", type=_positive, default=None, metavar="K",
+                       help="lazy R1: every K discriminator steps, scaled by K (default 1)")
+    train.add_argument("--augment", type=_policy, default=None, metavar="POLICY",
+                       help="DiffAugment for real and fake batches: translation, cutout, color, comma-separated")
+    train.add_argument("--train-size", type=_positive, default=None, metavar="N",
+                       help="train on a fixed random subset of N of MNIST's 60,000 training images (seed 0)")
     where = train.add_mutually_exclusive_group()
     where.add_argument("--out", type=Path, default=None,
                        help="run folder for checkpoint.pt, generator.pt and run.json (default runs/latest)")
@@ -244,8 +290,9 @@ def _run_folder(args) -> tuple[Path, dict]:
             raise UserError("--overwrite and --resume contradict each other: choose one")
         try:
             settings = json.loads((folder / "run.json").read_text())
-            settings = {key: settings[key] if key != "conditional" else bool(settings.get(key, False))
+            settings = {key: settings.get(key, TRAIN_DEFAULTS[key]) if key in _LATER_KEYS else settings[key]
                         for key in TRAIN_DEFAULTS}
+            settings["conditional"] = bool(settings["conditional"])
             if settings["model"] not in MODELS or settings["loss"] not in LOSSES:
                 raise ValueError("unknown model or loss")
         except FileNotFoundError:
@@ -298,6 +345,11 @@ def cmd_train(args) -> tuple[dict, int]:
     steps = args.steps or runtime.budget(full=3000, quick=30)
     conditional = settings["conditional"]
     images, labels = _images(device, labels=True)
+    if settings["train_size"] is not None:
+        try:
+            images, labels = subset(images, settings["train_size"], seed=0, labels=labels)
+        except ValueError as error:
+            raise UserError(f"--train-size: {error}") from None
     labels = labels if conditional else None
     judge_and_real = _load_judge(device)
     make_g, g_kwargs, make_d = (CONDITIONAL_MODELS if conditional else MODELS)[settings["model"]]
@@ -310,7 +362,7 @@ def cmd_train(args) -> tuple[dict, int]:
         except Exception as error:  # truncated, damaged or not ours
             raise UserError(f"cannot resume from {checkpoint}: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
                             ) from None
-        saved = {"loss": trainer.config.loss, "batch_size": trainer.config.batch_size, "seed": trainer.config.seed}
+        saved = {key: getattr(trainer.config, name) for key, name in _CONFIG_FIELDS.items()}
         differ = [f"{key} {settings[key]!r} in run.json vs {value!r} in checkpoint.pt"
                   for key, value in saved.items() if settings[key] != value]
         if differ:
@@ -319,7 +371,8 @@ def cmd_train(args) -> tuple[dict, int]:
         if trainer.step > steps:
             raise UserError(f"{folder} is already at step {trainer.step}; ask for --steps {trainer.step} or more")
     else:
-        config = TrainConfig.preset(settings["loss"], batch_size=settings["batch_size"], seed=settings["seed"])
+        config = TrainConfig.preset(settings["loss"], **{name: settings[key] for key, name in _CONFIG_FIELDS.items()
+                                                         if key != "loss"})
         trainer = Trainer(generator, discriminator, images, config, device, labels=labels)
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -334,11 +387,14 @@ def cmd_train(args) -> tuple[dict, int]:
               lambda tmp: tmp.write_text(json.dumps({**settings, "steps": steps}, indent=2) + "\n"))
 
     _train_checkpointed(trainer, steps, args.checkpoint_every, save_checkpoint, folder)
+    if trainer.generator_ema is not None:  # with --ema, the averaged generator is the one saved and judged
+        generator = trainer.generator_ema
     _save("generator", folder / "generator.pt", lambda tmp: torch.save(
         {"model": settings["model"], "kwargs": g_kwargs, "state_dict": generator.state_dict(),
          **({"conditional": True} if conditional else {})}, tmp))
     history = trainer.history
-    result = {**{key: settings[key] for key in ("model", "loss", "conditional")}, "steps": trainer.step,
+    result = {**{key: settings[key] for key in ("model", "loss", "conditional", "ema", "r1", "r1_every", "augment",
+                                                "train_size")}, "steps": trainer.step,
               "seconds": round(trainer.seconds, 2), "images_per_second": round(trainer.images_per_second, 1),
               "device": str(device), "out": str(folder), "final": history.rows[-1] if history.rows else None}
     if trainer.stopped_by is not None:

@@ -13,6 +13,7 @@ stays in float32: bfloat16's resolution near 1 (0.008) is coarser than the 2-D r
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import os
@@ -27,7 +28,7 @@ from typing import Callable, Iterable
 import torch
 from torch import nn
 
-from gancourse import health, losses
+from gancourse import augment, health, losses
 
 @dataclass(frozen=True)
 class LossFamily:
@@ -59,6 +60,10 @@ def _one_sided_penalty(discriminator, x_real, x_fake, config, rng) -> torch.Tens
     return config.gp_weight * losses.gradient_penalty(discriminator, x_real, x_fake, generator=rng, one_sided=True)
 
 
+def _r1(discriminator, x_real, x_fake, config, rng) -> torch.Tensor:
+    return losses.r1_penalty(discriminator, x_real, config.r1_gamma)
+
+
 def _clip(discriminator, config) -> None:
     losses.clip_weights_(discriminator, config.clip_value)
 
@@ -85,6 +90,23 @@ LOSS_FAMILIES: dict[str, LossFamily] = {family.name: family for family in (
                preset=dict(betas=(0.0, 0.9)), source="Miyato et al. 2018, eq. 16"),
 )}
 LOSSES = tuple(LOSS_FAMILIES)
+
+
+@torch.no_grad()
+def ema_update_(ema_model: nn.Module, model: nn.Module, decay: float) -> None:
+    """One step of an exponential moving average of ``model``'s weights, in place in ``ema_model``:
+    ``p_ema = decay * p_ema + (1 - decay) * p`` for every parameter (decay 0.999: the last ~1,000
+    steps count). Buffers (BatchNorm's running statistics, its step counter) are copied, not
+    averaged, as StyleGAN2-ADA does: they describe the activations of the current weights, and a
+    counter is no weight. (BigGAN instead recomputes "standing statistics" for its EMA generator.)
+
+    The averaged generator samples better than the last iterate, which circles around the
+    equilibrium (Yazıcı et al. 2019; used by ProGAN, BigGAN and StyleGAN). Lesson 08.
+    """
+    for p_ema, p in zip(ema_model.parameters(), model.parameters(), strict=True):
+        p_ema.lerp_(p.detach(), 1 - decay)
+    for b_ema, b in zip(ema_model.buffers(), model.buffers(), strict=True):
+        b_ema.copy_(b)
 
 
 def loss_family(name: str) -> LossFamily:
@@ -116,13 +138,17 @@ class TrainConfig:
     seed: int = 0
     amp: bool | None = None  # bfloat16 autocast; None: for image data where bf16 is fast (see Trainer)
     channels_last: bool | None = None  # None: on for image (4-D) data
+    ema_decay: float = 0.0  # > 0: keep an exponential moving average of G (e.g. 0.999) for sampling
+    r1_gamma: float = 0.0  # > 0: add the R1 penalty γ/2 E||∇D(x_real)||² to the discriminator's loss
+    r1_every: int = 1  # lazy regularisation: R1 every k discriminator steps, scaled by k (StyleGAN2: 16)
+    augment: str = ""  # DiffAugment policy for both batches before every D call, e.g. "translation,cutout"
 
     def __post_init__(self):
         loss_family(self.loss)  # a ValueError naming the families when unknown
         if self.optimizer not in ("adam", "rmsprop", "sgd"):
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose 'adam', 'rmsprop' or 'sgd'")
         for name, least in (("batch_size", 1), ("n_critic", 1), ("log_every", 1), ("n_snapshot", 1),
-                            ("snapshot_every", 0), ("seed", None), ("latent_dim", 1)):
+                            ("snapshot_every", 0), ("seed", None), ("latent_dim", 1), ("r1_every", 1)):
             value = getattr(self, name)
             if name == "latent_dim" and value is None:
                 continue
@@ -132,7 +158,7 @@ class TrainConfig:
                 raise ValueError(f"{name} must be at least {least}, not {value}")
             if abs(value) >= 2**63:
                 raise ValueError(f"{name} must be below 2**63, not {value}")
-        for name in ("lr_g", "lr_d", "momentum", "clip_value", "gp_weight", "grad_clip_norm"):
+        for name in ("lr_g", "lr_d", "momentum", "clip_value", "gp_weight", "grad_clip_norm", "r1_gamma", "ema_decay"):
             value = getattr(self, name)
             if name == "grad_clip_norm" and value is None:
                 continue
@@ -147,6 +173,9 @@ class TrainConfig:
         for name in ("amp", "channels_last"):
             if getattr(self, name) not in (None, True, False):
                 raise ValueError(f"{name} must be True, False or None (automatic), not {getattr(self, name)!r}")
+        if not self.ema_decay < 1:
+            raise ValueError(f"ema_decay must be in [0, 1) (0: no EMA; 0.999 is usual), not {self.ema_decay!r}")
+        self.augment = ",".join(augment.parse_policy(self.augment))  # a ValueError naming the policies
 
     @classmethod
     def preset(cls, loss: str, **overrides) -> "TrainConfig":
@@ -343,6 +372,14 @@ class Trainer:
         self.on_snapshot: list[Callable[["Trainer"], None]] = (
             [] if on_snapshot is None else [on_snapshot] if callable(on_snapshot) else list(on_snapshot))
         self.family = loss_family(cfg.loss)
+        # (penalty, every): each added to D's loss every `every` D steps, times `every` (lazy regularisation)
+        self.penalties = [] if self.family.penalty is None else [(self.family.penalty, 1)]
+        if cfg.r1_gamma > 0:
+            self.penalties.append((_r1, cfg.r1_every))
+        if cfg.augment and data.dim() != 4:
+            raise ValueError(f"augment={cfg.augment!r} needs image data (N, C, H, W), not shape {tuple(data.shape)}")
+        # the averaged generator that samples when ema_decay > 0 (ema_update_ after every G step)
+        self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False).eval() if cfg.ema_decay else None
         self.on_log: list[Callable[["Trainer"], None]] = []  # called after each history row, e.g. board.TensorBoard
         self.health = health.Monitor(critic=self.family.critic)
         self.custom_loss_d, self.custom_loss_g = discriminator_loss, generator_loss
@@ -400,9 +437,14 @@ class Trainer:
                               generator=self.rng)
         return self.data[index], self.labels[index]
 
-    def _conditioned(self, module: nn.Module, y: torch.Tensor | None):
-        """``module`` itself, or ``x -> module(x, y)`` for a conditional GAN."""
-        return module if y is None else (lambda x: module(x, y))
+    def _discriminator(self, y: torch.Tensor | None):
+        """The discriminator as the method sees it, the one way the Trainer calls it: ``x -> D(x)``,
+        ``D(x, y)`` for a conditional GAN, and with ``config.augment`` ``D(diff_augment(x))``, so that
+        real and generated batches, in D's update, its penalties and G's update, are augmented alike."""
+        D, policy = self.discriminator, self.config.augment
+        if not policy:
+            return D if y is None else (lambda x: D(x, y))
+        return lambda x: D(augment.diff_augment(x, policy, self.rng), *(() if y is None else (y,)))
 
     def loss_g(self, scores_fake) -> torch.Tensor:
         """The generator's loss on the discriminator's scores for generated samples."""
@@ -448,13 +490,16 @@ class Trainer:
         if (labels is None) != (self.labels is None):
             raise ValueError("pass labels to a conditional trainer's discriminator_step, and only to one")
         y = None if labels is None else labels.to(self.device)
-        loss_d, _, _, _ = self._update_discriminator(x_real.to(self.device), x_fake.to(self.device), False, y)
+        loss_d, _, _, _ = self._update_discriminator(x_real.to(self.device), x_fake.to(self.device), False, y,
+                                                     self.step * self.config.n_critic)
         return float(loss_d.detach())
 
-    def _update_discriminator(self, x_real, x_fake, want_norm: bool, y: torch.Tensor | None = None):
+    def _update_discriminator(self, x_real, x_fake, want_norm: bool, y: torch.Tensor | None = None,
+                              d_step: int = 0):
         """One discriminator update; returns (loss, scores on real, scores on fake, grad norm or None).
-        ``y``: the labels of both batches (a conditional GAN), else None."""
-        cfg, D = self.config, self._conditioned(self.discriminator, y)
+        ``y``: the labels of both batches (a conditional GAN), else None. ``d_step``: how many D
+        updates came before (lazy penalties apply when it is a multiple of their interval)."""
+        cfg, D = self.config, self._discriminator(y)
         with self._autocast():
             scores_real = D(x_real).float()
             scores_fake = D(x_fake.detach()).float()
@@ -462,8 +507,9 @@ class Trainer:
             loss_d = self.custom_loss_d(scores_real, scores_fake)
         else:
             loss_d = self.family.discriminator_loss(scores_real, scores_fake)
-            if self.family.penalty is not None:
-                loss_d = loss_d + self.family.penalty(D, x_real, x_fake, cfg, self.rng)
+            for penalty, every in self.penalties:  # the family's (WGAN-GP), then R1 when configured
+                if d_step % every == 0:
+                    loss_d = loss_d + every * penalty(D, x_real, x_fake, cfg, self.rng)
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         norm_d = self._clip_or_norm(self.discriminator, want_norm)
@@ -487,16 +533,19 @@ class Trainer:
             last = i == cfg.n_critic - 1
             with self._autocast(), torch.set_grad_enabled(last):  # keep G's graph only for the G step's reuse
                 x_fake = G(z) if y is None else G(z, y)
-            loss_d, scores_real, scores_fake, norm_d = self._update_discriminator(x_real, x_fake, want_norms and last, y)
+            loss_d, scores_real, scores_fake, norm_d = self._update_discriminator(
+                x_real, x_fake, want_norms and last, y, self.step * cfg.n_critic + i)
         # Generator update through the updated discriminator; D's weights need no gradient here.
         D.requires_grad_(False)
         with self._autocast():
-            scores_g = self._conditioned(D, y)(x_fake).float()
+            scores_g = self._discriminator(y)(x_fake).float()
         loss_g = self.loss_g(scores_g)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         norm_g = self._clip_or_norm(G, want_norms)
         self.opt_g.step()
+        if self.generator_ema is not None:
+            ema_update_(self.generator_ema, G, cfg.ema_decay)
         D.requires_grad_(True)
         with torch.no_grad():
             to_prob = (lambda s: s.mean()) if self.family.critic else (lambda s: torch.sigmoid(s).mean())
@@ -513,28 +562,33 @@ class Trainer:
 
     @torch.no_grad()
     def sample(self, n: int | None = None, z: torch.Tensor | None = None,
-               labels: torch.Tensor | None = None) -> torch.Tensor:
+               labels: torch.Tensor | None = None, ema: bool | None = None) -> torch.Tensor:
         """Samples from the generator in eval mode (BatchNorm uses its running statistics).
 
         From the fixed snapshot noise when neither ``n`` nor ``z`` is given. A conditional GAN
         draws the digits ``labels`` asks for (B,); by default 0, 1, ..., 9, 0, 1, ... in turn, so
         n = 10,000 asks for each of ten classes 1,000 times (:meth:`requested_labels`).
+        ``ema``: sample the averaged generator (``config.ema_decay > 0``); by default it does when
+        there is one, so snapshots, ``metrics.JudgeCurve`` and ``judged_run`` judge the average.
         """
+        if ema and self.generator_ema is None:
+            raise ValueError("this trainer keeps no EMA generator: set TrainConfig(ema_decay=0.999) to have one")
+        generator = self.generator_ema if ema is not False and self.generator_ema is not None else self.generator
         if z is None:
             z = self.fixed_z if n is None else torch.randn(n, self.latent_dim, device=self.device)
         if self.labels is None and labels is not None:
             raise ValueError("this trainer is unconditional: it was built without labels, so it cannot draw a class")
         if self.labels is not None and labels is None:
             labels = self.fixed_labels if n is None and z is self.fixed_z else self.requested_labels(len(z))
-        was_training = self.generator.training
-        self.generator.eval()
+        was_training = generator.training
+        generator.eval()
         try:
             with self._autocast():
                 if labels is not None:
-                    return self.generator(z.to(self.device), labels.to(self.device)).float()
-                return self.generator(z.to(self.device)).float()
+                    return generator(z.to(self.device), labels.to(self.device)).float()
+                return generator(z.to(self.device)).float()
         finally:
-            self.generator.train(was_training)
+            generator.train(was_training)
 
     def requested_labels(self, n: int) -> torch.Tensor:
         """The classes :meth:`sample` asks for by default: 0, 1, ..., num_classes - 1, 0, 1, ... (n,)."""
@@ -652,6 +706,7 @@ class Trainer:
             "rng": self.rng.get_state(),
             "fixed_z": self.fixed_z,
             "history": self.history.state_dict(),
+            **({} if self.generator_ema is None else {"generator_ema": self.generator_ema.state_dict()}),
         }
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -669,7 +724,8 @@ class Trainer:
         (a hinge trainer cannot continue a non-saturating run), naming the fields that differ."""
         if state.get("format") != "gancourse-checkpoint-1":
             raise ValueError("not a gancourse checkpoint (expected format 'gancourse-checkpoint-1')")
-        saved = dict(state["config"], betas=tuple(state["config"].get("betas", ())))
+        defaults = dataclasses.asdict(TrainConfig())  # fields added since the checkpoint take their defaults
+        saved = {**defaults, **state["config"], "betas": tuple(state["config"].get("betas", ()))}
         mine = dataclasses.asdict(self.config)
         differ = [f"{name} {saved.get(name)!r} (checkpoint) vs {mine[name]!r} (this trainer)"
                   for name in mine if saved.get(name) != mine[name]]
@@ -685,6 +741,8 @@ class Trainer:
             self.discriminator.load_state_dict(state["discriminator"])
             self.opt_g.load_state_dict(state["opt_g"])
             self.opt_d.load_state_dict(state["opt_d"])
+            if self.generator_ema is not None:
+                self.generator_ema.load_state_dict(state["generator_ema"])
         except (RuntimeError, KeyError, ValueError) as error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise ValueError(f"the checkpoint does not fit these models or optimizers ({first}); "

@@ -333,3 +333,42 @@ def test_conditional_train_resume_and_evaluate_report_each_digit(capsys, tmp_pat
     assert code == 0 and again["conditional"] is True and len(again["judge"]["requested"]["accuracy_per_digit"]) == 10
     code, out, err = run(capsys, "train", "--steps", "2", "--out", str(tmp_path / "plain"), "--samples", "100")
     assert code == 0 and json.loads(out)["conditional"] is False and "requested" not in json.loads(out)["judge"]
+
+
+def test_the_modern_recipe_flags_reach_the_trainer_and_run_json_and_resume_keeps_them(capsys, tmp_path, data_env):
+    recipe = ["--ema", "0.9", "--r1", "10", "--r1-every", "2", "--augment", "translation, cutout",
+              "--train-size", "600"]
+    code, out, err = _tiny_run(capsys, tmp_path, 3, "--samples", "100", *recipe)
+    assert code == 0, err
+    settings = json.loads((tmp_path / "run.json").read_text())
+    assert {key: settings[key] for key in ("ema", "r1", "r1_every", "augment", "train_size")} == {
+        "ema": 0.9, "r1": 10.0, "r1_every": 2, "augment": "translation,cutout", "train_size": 600}
+    assert json.loads(out)["augment"] == "translation,cutout"
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert (state["config"]["ema_decay"], state["config"]["r1_gamma"], state["config"]["augment"]) == (
+        0.9, 10.0, "translation,cutout")
+    saved = torch.load(tmp_path / "generator.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(saved[name], state["generator_ema"][name]) for name in saved)  # the EMA is saved
+    code, _, err = run(capsys, "train", "--resume", str(tmp_path), "--steps", "4", "--ema", "0.99")
+    assert code == 2 and "keeps its settings" in err and "--ema 0.99 (the run has 0.9)" in err
+    code, out, err = run(capsys, "train", "--resume", str(tmp_path), "--steps", "4", "--samples", "100",
+                         "--augment", "translation,cutout")
+    assert code == 0 and json.loads(out)["steps"] == 4, err
+    new_keys = ("ema", "r1", "r1_every", "augment", "train_size")
+    old = {key: value for key, value in settings.items() if key not in new_keys}
+    (tmp_path / "run.json").write_text(json.dumps(old))  # a run.json from before these flags: their defaults
+    code, _, err = run(capsys, "train", "--resume", str(tmp_path), "--steps", "5")
+    assert code == 2 and "run.json and checkpoint.pt disagree" in err and "ema 0.0 in run.json vs 0.9" in err
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["train", "--ema", "1"], "must be in [0, 1)"),
+    (["train", "--r1", "-1"], "must be a number >= 0"),
+    (["train", "--augment", "blur"], "unknown augmentation 'blur'"),
+    (["train", "--train-size", "0"], "at least 1"),
+])
+def test_bad_recipe_flags_exit_2_with_one_line(capsys, argv, words):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and words in err and err.count("\n") == 1

@@ -315,3 +315,16 @@ def test_labels_come_in_the_order_of_their_images(mnist_root):
     _, probs = metrics.load_judge().embed(images[:2000])
     assert (probs.argmax(1) == labels[:2000]).double().mean() > 0.98
     assert (probs.argmax(1) == labels[:2000].roll(1)).double().mean() < 0.2  # one place off: chance
+
+
+def test_subset_is_a_fixed_random_choice_with_labels_kept():
+    images, labels = torch.arange(100.0).view(100, 1, 1, 1), torch.arange(100)
+    chosen, chosen_labels = data.subset(images, 10, seed=3, labels=labels)
+    assert chosen.shape == (10, 1, 1, 1) and torch.equal(chosen.flatten().long(), chosen_labels)
+    assert torch.equal(chosen, data.subset(images, 10, seed=3)) and chosen_labels.unique().numel() == 10
+    assert not torch.equal(chosen, data.subset(images, 10, seed=4))
+    assert not torch.equal(chosen.flatten(), torch.arange(10.0))  # random, not the first ten
+    with pytest.raises(ValueError, match="at most the 100 images"):
+        data.subset(images, 101)
+    with pytest.raises(ValueError, match="n must be a whole number >= 1"):
+        data.subset(images, 0)

@@ -114,3 +114,25 @@ def test_optimal_discriminator():
 def test_value_estimate_is_minus_the_discriminator_loss():
     real, fake = torch.tensor([2.0, -1.0, 0.3]), torch.tensor([0.5, -3.0])
     torch.testing.assert_close(losses.value_estimate(real, fake), -losses.discriminator_loss(real, fake))
+
+
+def test_r1_penalty_of_a_linear_discriminator_is_half_gamma_times_the_squared_weight_norm():
+    torch.manual_seed(0)
+    linear = nn.Sequential(nn.Flatten(), nn.Linear(12, 1))  # D(x) = w . x + b: the gradient is w everywhere
+    x_real = torch.randn(5, 3, 2, 2)
+    penalty = losses.r1_penalty(linear, x_real, gamma=10.0)
+    w = linear[1].weight
+    torch.testing.assert_close(penalty, 5.0 * w.pow(2).sum())  # γ/2 ||w||², no square root, no target 1
+    (grad,) = torch.autograd.grad(penalty, w)  # create_graph: the penalty trains D's weights
+    torch.testing.assert_close(grad, 10.0 * w)
+    assert not x_real.requires_grad  # the images are not changed
+
+
+def test_r1_penalty_averages_squared_norms_per_sample_and_passes_labels():
+    class Quadratic(nn.Module):  # D(x, y) = (y + 1) * sum x² / 2: the gradient is (y + 1) x
+        def forward(self, x, y):
+            return (y + 1) * x.pow(2).flatten(1).sum(1) / 2
+
+    x_real, y = torch.randn(4, 1, 3, 3), torch.tensor([0, 1, 2, 3])
+    expected = ((y + 1).float() ** 2 * x_real.pow(2).flatten(1).sum(1)).mean()  # mean ||∇||², γ = 2
+    torch.testing.assert_close(losses.r1_penalty(Quadratic(), x_real, 2.0, labels=y), expected)

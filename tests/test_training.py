@@ -525,3 +525,178 @@ def test_conditional_dcgan_trains_a_step_in_channels_last(conditioning):
     assert any(not torch.equal(a, b) for a, b in zip(g0, params(generator)))
     assert any(not torch.equal(a, b) for a, b in zip(d0, params(discriminator)))
     assert trainer.history.snapshots[-1][1].shape == (64, 1, 28, 28)
+
+
+# --- lesson 08: generator EMA, R1, DiffAugment ---------------------------------------------------
+
+from gancourse import losses  # noqa: E402
+from gancourse.training import _to_uint8, ema_update_  # noqa: E402
+
+
+def test_ema_update_moves_the_average_towards_the_model_and_copies_buffers():
+    model, average = (nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2)) for _ in range(2))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.fill_(1.0)
+        for p in average.parameters():
+            p.fill_(0.0)
+    model[1].running_mean.fill_(4.0)
+    model[1].num_batches_tracked.fill_(7)
+    ema_update_(average, model, 0.9)
+    for p in average.parameters():
+        torch.testing.assert_close(p, torch.full_like(p, 0.1))  # 0.9 * 0 + 0.1 * 1: towards the model, by 1 - decay
+    assert all(torch.equal(p, torch.ones_like(p)) for p in model.parameters())  # the model is not touched
+    assert torch.equal(average[1].running_mean, torch.full((2,), 4.0))  # buffers copied, not averaged
+    assert int(average[1].num_batches_tracked) == 7
+    ema_update_(average, model, 0.9)
+    for p in average.parameters():
+        torch.testing.assert_close(p, torch.full_like(p, 0.19))
+        assert p.grad is None and p.grad_fn is None
+
+
+def test_ema_leaves_training_unchanged_and_averages_the_generator_after_every_step():
+    trained = {}
+    for decay in (0.0, 0.8):
+        generator, discriminator = small_mlp()
+        config = TrainConfig(batch_size=16, log_every=2, snapshot_every=5, ema_decay=decay, amp=False)
+        trainer = Trainer(generator, discriminator, fake_images(), config, "cpu")
+        expected = params(generator)
+        torch.manual_seed(1)
+        for _ in range(5):
+            trainer.train(1, progress=False)
+            expected = [decay * e + (1 - decay) * p for e, p in zip(expected, params(generator))]
+        trained[decay] = trainer, expected
+    plain, (averaged, expected) = trained[0.0][0], trained[0.8]
+    assert plain.generator_ema is None and plain.history.rows == [
+        {**row, "seconds": r["seconds"]} for row, r in zip(averaged.history.rows, plain.history.rows)]
+    for a, b in zip(params(plain.generator) + params(plain.discriminator),
+                    params(averaged.generator) + params(averaged.discriminator)):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)  # the EMA never takes the optimizer's place
+    for e, p in zip(expected, params(averaged.generator_ema)):
+        torch.testing.assert_close(p, e)
+    assert not any(p.requires_grad for p in averaged.generator_ema.parameters())
+    z = torch.randn(6, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(averaged.sample(z=z), averaged.generator_ema.eval()(z))  # EMA by default
+        torch.testing.assert_close(averaged.sample(z=z, ema=False), averaged.generator.eval()(z))
+        assert not torch.equal(averaged.sample(z=z), averaged.sample(z=z, ema=False))
+        assert averaged.history.snapshots[-1][0] == 5  # snapshots show the EMA
+        assert torch.equal(averaged.history.snapshots[-1][1], _to_uint8(averaged.sample()))
+    with pytest.raises(ValueError, match="keeps no EMA generator"):
+        plain.sample(4, ema=True)
+
+
+def test_resume_with_ema_r1_and_augmentation_reproduces_an_uninterrupted_run(tmp_path):
+    config = TrainConfig.preset("hinge", batch_size=16, log_every=3, snapshot_every=4, ema_decay=0.9, r1_gamma=1.0,
+                                r1_every=3, augment="translation,cutout,color")
+    straight = Trainer(*small_mlp(), fake_images(), config, "cpu")
+    torch.manual_seed(1)
+    straight.train(8, progress=False)
+    first = Trainer(*small_mlp(), fake_images(), config, "cpu")
+    torch.manual_seed(1)
+    first.train(5, progress=False)
+    first.save(tmp_path / "run.pt")
+    resumed = Trainer.load(tmp_path / "run.pt", *small_mlp(), fake_images(), "cpu")
+    resumed.train(3, progress=False)
+    for a, b in zip(params(straight.generator) + params(straight.discriminator) + params(straight.generator_ema),
+                    params(resumed.generator) + params(resumed.discriminator) + params(resumed.generator_ema)):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    state = first.state_dict()  # a checkpoint from before these settings existed loads with their defaults
+    plain = Trainer(*small_mlp(), fake_images(), TrainConfig.preset("hinge", batch_size=16), "cpu")
+    state = {**plain.state_dict(), "config": {key: value for key, value in plain.state_dict()["config"].items()
+                                              if key not in ("ema_decay", "r1_gamma", "r1_every", "augment")}}
+    plain.load_state_dict(state)
+    assert "generator_ema" not in state
+
+
+def test_r1_joins_the_familys_penalty_and_lazy_r1_is_scaled_by_its_interval():
+    torch.manual_seed(0)
+    real, fake = torch.randn(32, 2) + 2, torch.randn(32, 2)
+    for loss, every, step, scale in [("non-saturating", 1, 0, 1), ("hinge", 4, 0, 4), ("hinge", 4, 1, 0),
+                                     ("hinge", 4, 4, 4)]:
+        torch.manual_seed(1)
+        critic = ToyDiscriminator(hidden=(16,))
+        config = TrainConfig.preset(loss, latent_dim=2, r1_gamma=10.0, r1_every=every)
+        trainer = Trainer(nn.Linear(2, 2), critic, real, config, "cpu")
+        trainer.step = step  # the step's first discriminator update is number step * n_critic
+        family = trainer.family.discriminator_loss(critic(real), critic(fake))
+        r1 = losses.r1_penalty(critic, real, 10.0)
+        assert trainer.discriminator_step(real, fake) == pytest.approx((family + scale * r1).item(), rel=1e-5)
+    gp = Trainer(nn.Linear(2, 2), critic, real, TrainConfig.preset("wgan-gp", latent_dim=2, r1_gamma=1.0), "cpu")
+    assert [every for _, every in gp.penalties] == [1, 1] and len(trainer.penalties) == 1
+    assert Trainer(nn.Linear(2, 2), critic, real, TrainConfig(latent_dim=2), "cpu").penalties == []
+
+
+def test_r1_in_training_runs_on_every_kth_discriminator_update(monkeypatch):
+    calls = []
+
+    def recording_r1(discriminator, x_real, gamma):
+        calls.append(gamma)
+        return torch.zeros(())
+
+    monkeypatch.setattr(losses, "r1_penalty", recording_r1)
+    trainer = Trainer(*small_mlp(), fake_images(), TrainConfig(batch_size=8, snapshot_every=0, n_critic=2,
+                                                               r1_gamma=5.0, r1_every=3), "cpu")
+    trainer.train(6, progress=False)  # D updates 0..11: R1 at 0, 3, 6, 9
+    assert calls == [5.0] * 4
+
+
+class Probe(nn.Module):
+    """A discriminator that records the images it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear, self.seen = nn.Linear(28 * 28, 1), []
+
+    def forward(self, x, y=None):
+        self.seen.append(x.detach().clone())
+        return self.linear(x.flatten(1))
+
+
+class Constant(nn.Module):
+    """A generator whose images are all 0.5 (and differentiable in its bias)."""
+
+    latent_dim = 4
+
+    def __init__(self):
+        super().__init__()
+        self.bias = nn.Parameter(torch.tensor(0.5))
+
+    def forward(self, z):
+        return self.bias.expand(z.shape[0], 1, 28, 28) + 0 * z.sum()
+
+
+@pytest.mark.parametrize("policy", ["", "cutout"])
+def test_augmentation_reaches_every_discriminator_call_real_and_fake(policy):
+    probe = Probe()
+    data = torch.full((16, 1, 28, 28), 0.5)  # no zeros: a zero can only come from cutout
+    trainer = Trainer(Constant(), probe, data, TrainConfig(batch_size=8, augment=policy, r1_gamma=1.0,
+                                                           snapshot_every=0, amp=False), "cpu")
+    trainer.step_with(data[:8], torch.randn(8, 4))
+    assert len(probe.seen) == 4  # real and fake for D, R1 on the reals, the fakes for G
+    for x in probe.seen:
+        assert bool((x == 0).any()) == bool(policy)
+    assert trainer.generator.bias.grad is not None and trainer.generator.bias.grad != 0  # G learns through it
+
+
+def test_conditional_training_with_the_whole_recipe_keeps_labels():
+    images, labels = labelled_images()
+    generator, discriminator = small_conditional()
+    recorder = Recorder(discriminator)
+    config = TrainConfig(batch_size=16, snapshot_every=2, amp=False, ema_decay=0.9, r1_gamma=1.0, augment="cutout")
+    trainer = Trainer(generator, recorder, images, config, "cpu", labels=labels)
+    trainer.train(2, progress=False)
+    assert len(recorder.seen) == 8 and trainer.generator_ema.num_classes == 10
+    assert trainer.sample(20).shape == (20, 1, 28, 28)
+
+
+def test_recipe_settings_are_checked():
+    for bad, words in [({"ema_decay": 1.0}, "ema_decay must be in"), ({"ema_decay": -0.1}, "ema_decay must be"),
+                       ({"r1_gamma": -1}, "r1_gamma must be"), ({"r1_every": 0}, "r1_every must be at least 1"),
+                       ({"augment": "translation,blur"}, "unknown augmentation 'blur'")]:
+        with pytest.raises(ValueError, match=words):
+            TrainConfig(**bad)
+    assert TrainConfig(augment=" cutout, translation").augment == "cutout,translation"
+    with pytest.raises(ValueError, match="needs image data"):
+        Trainer(nn.Linear(2, 2), ToyDiscriminator(), torch.randn(8, 2), TrainConfig(latent_dim=2, augment="cutout"),
+                "cpu")
