@@ -121,15 +121,17 @@ def update_notebooks(root: Path, repository: str | None = None, tag: str | None 
             first_code.source = setup_cell(repository, tag)
             first_md = next(c for c in notebook.cells if c.cell_type == "markdown")
             first_md.source = with_badge(first_md.source, f"{folder}/{path.name}", repository, tag)
-            if nbformat.writes(notebook) != before:
-                atomic_write_text(path, nbformat.writes(notebook) + "\n")
+            after = nbformat.writes(notebook)
+            if after != before:
+                atomic_write_text(path, after + "\n")
                 changed.append(path)
     for name in DOCUMENTS:
         path = root / name
         if path.exists():
             text = path.read_text(encoding="utf-8")
-            if with_badges(text, repository, tag) != text:
-                atomic_write_text(path, with_badges(text, repository, tag))
+            updated = with_badges(text, repository, tag)
+            if updated != text:
+                atomic_write_text(path, updated)
                 changed.append(path)
     return changed
 

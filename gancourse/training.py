@@ -426,15 +426,15 @@ class Trainer:
     def _sample_z(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.latent_dim, device=self.device, generator=self.rng)
 
+    def _batch_index(self) -> torch.Tensor:
+        return torch.randint(self.data.shape[0], (self.config.batch_size,), device=self.device, generator=self.rng)
+
     def _real_batch(self) -> torch.Tensor:
-        index = torch.randint(self.data.shape[0], (self.config.batch_size,), device=self.device,
-                              generator=self.rng)
-        return self.data[index]
+        return self.data[self._batch_index()]
 
     def _labelled_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Real images and their labels, drawn by one index: a label never leaves its image."""
-        index = torch.randint(self.data.shape[0], (self.config.batch_size,), device=self.device,
-                              generator=self.rng)
+        index = self._batch_index()
         return self.data[index], self.labels[index]
 
     def _discriminator(self, y: torch.Tensor | None):
@@ -631,12 +631,12 @@ class Trainer:
                     buffer.append(self._one_step(want_norms=at_log))
                     self.step += 1
                     if at_log:
-                        self._log(buffer, bar)
+                        self._log(buffer, bar, measured=True)
                         buffer = []
                     if cfg.snapshot_every and self.step % cfg.snapshot_every == 0:
                         self._snapshot()
-                if buffer:
-                    self._log(buffer, bar)
+                if buffer:  # stopped between log steps: the last step computed no gradient norms
+                    self._log(buffer, bar, measured=False)
                 self.stopped_by = stop.signal
                 if stop.requested:
                     name = signal.Signals(stop.signal).name
@@ -647,7 +647,8 @@ class Trainer:
             bar.close()
         return self.history
 
-    def _log(self, buffer: list[torch.Tensor], bar) -> None:
+    def _log(self, buffer: list[torch.Tensor], bar, measured: bool) -> None:
+        """One history row from ``buffer``; ``measured``: the last step computed gradient norms."""
         values = torch.stack(buffer).cpu()  # the only host sync: once per log_every steps
         now = time.perf_counter()
         self.seconds += now - self._clock
@@ -667,7 +668,6 @@ class Trainer:
                "seconds": round(self.seconds, 3)}
         self.history.rows.append(row)
         start = time.perf_counter()  # health checks and on_log callbacks are not training time
-        measured = self.step % self.config.log_every == 0  # gradient norms are computed at log steps
         for warning in self.health.update(self.history.rows, self.on_snapshot, measured):
             self.history.warnings.append(warning)
             if not bar.disable:

@@ -223,9 +223,12 @@ class LatentExplorer(_Viewer):
         was_training = self.generator.training
         self.generator.eval()
         try:
-            return self.generator(z).float().cpu()
+            return self._generate(z).float().cpu()
         finally:
             self.generator.train(was_training)
+
+    def _generate(self, z: torch.Tensor) -> torch.Tensor:
+        return self.generator(z)
 
     def _png(self, position: int) -> bytes:
         return images_to_png(self._render(position), nrow=self.n)
@@ -270,16 +273,8 @@ class DigitExplorer(LatentExplorer):
         self.digit = change["new"]
         self._update()
 
-    @torch.no_grad()
-    def _render(self, position: int) -> torch.Tensor:
-        z = interpolate(self.z0, self.z1, position / self.steps, self.mode).to(self.device)
-        y = torch.full((len(z),), self.digit, dtype=torch.long, device=self.device)
-        was_training = self.generator.training
-        self.generator.eval()
-        try:
-            return self.generator(z, y).float().cpu()
-        finally:
-            self.generator.train(was_training)
+    def _generate(self, z: torch.Tensor) -> torch.Tensor:
+        return self.generator(z, torch.full((len(z),), self.digit, dtype=torch.long, device=z.device))
 
     def _title(self) -> str:
         return f", digit {self.digit}"

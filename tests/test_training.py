@@ -700,3 +700,19 @@ def test_recipe_settings_are_checked():
     with pytest.raises(ValueError, match="needs image data"):
         Trainer(nn.Linear(2, 2), ToyDiscriminator(), torch.randn(8, 2), TrainConfig(latent_dim=2, augment="cutout"),
                 "cpu")
+
+
+def test_health_checks_gradient_norms_whenever_the_row_measured_them():
+    """A run that ends between multiples of log_every still measured the last step's gradient
+    norms: the health check is told so (the non-finite-gradient warning can fire there)."""
+    generator, discriminator = small_mlp()
+    trainer = Trainer(generator, discriminator, fake_images(), TrainConfig(batch_size=16, log_every=20,
+                                                                            snapshot_every=0), "cpu")
+    told = []
+    update = trainer.health.update
+    trainer.health.update = lambda rows, callbacks, measured: told.append(measured) or update(rows, callbacks,
+                                                                                              measured)
+    trainer.train(25, progress=False)
+    assert [row["step"] for row in trainer.history.rows] == [20, 25]
+    assert told == [True, True]
+    assert torch.isfinite(torch.tensor(trainer.history.rows[-1]["grad_norm_d"]))

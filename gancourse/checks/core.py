@@ -484,6 +484,11 @@ def choice(answer: Any, what: str, options: dict[str, Sequence[str]]) -> str:
     raise AssertionError(f"{what} is {answer!r}, which names none of the options: write one of {listed}.")
 
 
+def lettered(noun: str, letters: Iterable[str]) -> dict[str, list[str]]:
+    """Options named by letter, for :func:`choice`: 'B' also read as '<noun> B' and 'option B'."""
+    return {letter: [f"{noun} {letter}", f"option {letter}"] for letter in letters}
+
+
 def check_choice(answer: Any, what: str, options: dict[str, Sequence[str]], right: str,
                  evidence: Iterable[KnownAnswer]) -> str:
     """The option ``answer`` names (see :func:`choice`) when it is ``right``; else an AssertionError

@@ -8,7 +8,7 @@ import torch
 
 from gancourse import data
 from gancourse.checks.core import (
-    KnownAnswer, call, check_choice, describe, diagnose, learner_facing, need_tensor, passed,
+    KnownAnswer, call, check_choice, describe, diagnose, learner_facing, lettered, need_tensor, passed,
 )
 
 __all__ = ["check_scale_to_tanh_range", "check_to_unit_range", "check_tanh_pipeline"]
@@ -146,7 +146,6 @@ def check_tanh_pipeline(answer: str) -> None:
                     f"and {c_high:.3f}, and the discriminator gets a free tell. Look for the pipeline whose darkest "
                     f"pixel is -1 and brightest 1.", "C"),
     ]
-    options = {name: [f"pipeline {name}", f"option {name}"] for name in ranges}
-    check_choice(answer, "your tanh_pipeline", options, "B", evidence)
+    check_choice(answer, "your tanh_pipeline", lettered("pipeline", ranges), "B", evidence)
     low, high = ranges["B"]
     passed(f"pipeline B: ToTensor's [0, 1], then (x - 0.5) / 0.5, gives [{low:g}, {high:g}], the range of tanh")

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from gancourse import losses, metrics
 from gancourse.checks.core import (
     BCE_ON_SIGMOID_HINT, KnownAnswer, as_float_tensor, bce_on_sigmoid, bce_with_label, call, check_choice, close,
-    compare_loss, diagnose, fail_with_hint, learner_facing, need_number, passed, random_logits,
+    compare_loss, diagnose, fail_with_hint, learner_facing, lettered, need_number, passed, random_logits,
 )
 
 __all__ = ["check_value_estimate", "check_jensen_shannon", "check_optimal_discriminator",
@@ -317,7 +317,6 @@ def check_loss_when_d_wins(answer: str) -> None:
                     f"with D(G(z)) as D gets confident, so a generator that D rejects stops learning. Compare the "
                     f"three gradients in the row where D is confident.", "B"),
     ]
-    options = {name: [f"loss {name}", f"option {name}"] for name in grads}
-    check_choice(answer, "your loss_when_d_wins", options, "C", evidence)
+    check_choice(answer, "your loss_when_d_wins", lettered("loss", grads), "C", evidence)
     passed(f"loss C, the non-saturating -log D(G(z)): its gradient {at} is {grads['C']:.2f}, against "
            f"{grads['A']:.0e} for A (the saturating loss) and {grads['B']:.0e} for B (-E[D(G(z))])")

@@ -9,7 +9,8 @@ import torch
 from torch import nn
 
 from gancourse.checks.core import (
-    KnownAnswer, call, check_choice, describe, diagnose, learner_facing, match, need_tensor, passed, wrong_return,
+    KnownAnswer, call, check_choice, describe, diagnose, learner_facing, lettered, match, need_tensor, passed,
+    wrong_return,
 )
 
 __all__ = ["check_conv_transpose_output_size", "check_dcgan_init", "check_interpolate", "check_run_to_continue"]
@@ -244,7 +245,6 @@ def check_run_to_continue(answer: str) -> None:
                     f"while B moved {b['change']:+.1f}. More steps will not move C. Compare where each curve is "
                     f"heading at the end.", "C"),
     ]
-    options = {name: [f"run {name}", f"option {name}"] for name in facts}
-    check_choice(answer, "your run_to_continue", options, "B", evidence)
+    check_choice(answer, "your run_to_continue", lettered("run", facts), "B", evidence)
     passed(f"run B: the only curve still falling at the end ({b['change']:+.1f} {since}, against C's "
            f"{c['change']:+.1f} and A's {a['change']:+.1f})")

@@ -13,7 +13,8 @@ from torch import nn
 from gancourse import losses
 from gancourse.checks.core import (
     KnownAnswer, Parameters, Squeeze, as_scalar, bce_with_label, call, check_choice, close, compare_loss, diagnose,
-    has_gradient, learner_facing, match, need_number, parameters_of, passed, random_logits, same_parameters,
+    has_gradient, learner_facing, lettered, match, need_number, parameters_of, passed, random_logits,
+    same_parameters,
 )
 from gancourse.training import TrainConfig, Trainer
 
@@ -513,7 +514,6 @@ def check_lipschitz_critic(answer: str) -> None:
                     f"what a penalty pulling norms towards 1 produces; a Lipschitz constraint means no norm above 1 "
                     f"anywhere. Look at the largest norm of each critic.", "B"),
     ]
-    options = {name: [f"critic {name}", f"option {name}"] for name in critics}
-    check_choice(answer, "your lipschitz_critic", options, "C", evidence)
+    check_choice(answer, "your lipschitz_critic", lettered("critic", critics), "C", evidence)
     passed(f"critic C: {shown('C')}; its layers were each divided by their largest singular value (spectral "
            f"normalisation, exactly), so ‖∇f‖ ≤ 1 holds everywhere, not only at these points")

@@ -13,7 +13,7 @@ from torch import nn
 from gancourse import metrics
 from gancourse.checks.core import (
     KnownAnswer, as_float_tensor, call, check_choice, close, describe, diagnose, hint_over_probes, learner_facing,
-    need_number, need_tensor, passed, wrong_return, wrong_setting,
+    lettered, need_number, need_tensor, passed, wrong_return, wrong_setting,
 )
 
 __all__ = ["check_conditional_generator", "check_projection_logit", "check_requested_accuracy",
@@ -543,7 +543,6 @@ def check_confusion_judgment(confused: Any, fix: Any) -> None:
         KnownAnswer("the judge labels real MNIST test digits right 99 % of the time (Exercise 3 measures it on "
                     "them); the confusions are the generator's: its 4s look like 9s.", "D"),
     ]
-    options = {key: [f"fix {key}", f"option {key}"] for key in FIXES}
-    check_choice(fix, "your fix", options, "B", evidence)
+    check_choice(fix, "your fix", lettered("fix", FIXES), "B", evidence)
     passed(f"pairs {sorted(truth)}: digits of similar shape; the labels reach their images ({overall:.0%} on the "
            f"diagonal), so strengthen the conditioning first")
