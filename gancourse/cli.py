@@ -83,41 +83,38 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_BAD_INPUT)
 
 
-def _positive(text: str) -> int:
+def _parse(text: str, kind: type):
+    """``text`` as an int or a float; else the one-line argparse error."""
     try:
-        value = int(text)
+        return kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+        what = "a whole number" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"must be {what}, not {text!r}") from None
+
+
+def _positive(text: str) -> int:
+    value = _parse(text, int)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
 
 
 def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    value = _parse(text, int)
     if not 0 <= value < 2**63:
         raise argparse.ArgumentTypeError(f"must be between 0 and 2**63 - 1, not {value}")
     return value
 
 
 def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
+    value = _parse(text, float)
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"must be in [0, 1) (0: off; 0.999 is usual), not {value}")
     return value
 
 
 def _weight(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
+    value = _parse(text, float)
     if not (math.isfinite(value) and value >= 0):
         raise argparse.ArgumentTypeError(f"must be a number >= 0, not {text}")
     return value
@@ -235,17 +232,11 @@ def _load_judge(device: torch.device) -> tuple[metrics.MNISTJudge, torch.Tensor,
     return (judge, *_images(device, train=False, labels=True))
 
 
-def _judge(generator, latent_dim: int, n: int, seed: int, device, judge_and_real=None,
+def _judge(generator, n: int, seed: int, device, judge_and_real=None,
            conditional: bool = False) -> dict:
     judge, real, real_labels = judge_and_real or _load_judge(device)
     real_features = judge.embed(real[:n])[0]
-    gen = torch.Generator().manual_seed(seed)
-    z = torch.randn(n, latent_dim, generator=gen).to(device)
-    requested = torch.arange(n, device=device) % 10  # each digit asked for n / 10 times
-    generator.eval()
-    with torch.no_grad():
-        images = torch.cat([(generator(chunk, y) if conditional else generator(chunk)).float()
-                            for chunk, y in zip(z.split(1000), requested.split(1000))])
+    images, requested = pretrained.sample(generator, n, seed, conditional, device)  # digits 0..9 in turn
     if not bool(torch.isfinite(images).all()):
         raise MachineError("the generator's images contain NaN or Inf: its weights are broken")
     report = metrics.judge_report(images, judge, real_features)
@@ -402,7 +393,7 @@ def cmd_train(args) -> tuple[dict, int]:
               file=sys.stderr)
         return {**result, "interrupted": True}, EXIT_SIGNAL.get(trainer.stopped_by, 130)
     n = args.samples or runtime.budget(full=10_000, quick=1000)
-    result["judge"] = _judge(generator, g_kwargs["latent_dim"], n, settings["seed"], device, judge_and_real,
+    result["judge"] = _judge(generator, n, settings["seed"], device, judge_and_real,
                              conditional)
     return result, EXIT_OK
 
@@ -430,13 +421,15 @@ def cmd_pretrain(args) -> tuple[dict, int]:
             raise UserError(f"{folder} already holds a run ({', '.join(present)}): continue it with "
                             f"--resume {folder}, replace it with --overwrite, or choose another --out")
     device = _device(args.device)
-    images = _images(device)
+    conditional = pretrained.recipe(name).conditional
+    images, labels = _images(device, labels=True)
+    labels = labels if conditional else None
     judge_and_real = _load_judge(device)
     generator, discriminator, config = pretrained.build(name)
     checkpoint = folder / "checkpoint.pt"
     if args.resume is not None:
         try:
-            trainer = Trainer.load(checkpoint, generator, discriminator, images, device)
+            trainer = Trainer.load(checkpoint, generator, discriminator, images, device, labels=labels)
         except Exception as error:  # truncated, damaged, not ours, or another recipe's models
             raise UserError(f"cannot resume from {checkpoint}: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
                             ) from None
@@ -446,7 +439,7 @@ def cmd_pretrain(args) -> tuple[dict, int]:
         if trainer.step > steps:
             raise UserError(f"{folder} is already at step {trainer.step}; ask for --steps {trainer.step} or more")
     else:
-        trainer = Trainer(generator, discriminator, images, config, device)
+        trainer = Trainer(generator, discriminator, images, config, device, labels=labels)
     _train_checkpointed(trainer, steps, args.checkpoint_every, lambda: (
         _save("checkpoint", checkpoint, lambda tmp: torch.save(trainer.state_dict(), tmp)),
         _save("run.json", folder / "run.json",
@@ -469,10 +462,12 @@ def cmd_pretrain(args) -> tuple[dict, int]:
     write = lambda: _save("manifest", manifest, lambda tmp: tmp.write_text(json.dumps(entry, indent=2) + "\n"))
     write()  # the file and its SHA-256 first; the figures are measured on the file as shipped
     loaded = pretrained.load(name, "cpu", folder=weights)
-    entry["figures"] = [_judge(loaded, loaded.latent_dim, n, 0, torch.device("cpu"), judge_and_real)
-                        for n in pretrained.FIGURE_SAMPLES]
+    entry["figures"] = [_finite(_judge(loaded, n, 0, torch.device("cpu"), judge_and_real,
+                                       conditional)) for n in pretrained.FIGURE_SAMPLES]
     entry["figures_how"] = ("python -m gancourse evaluate --pretrained NAME [--samples N] on the CPU: N samples "
-                            "from z ~ N(0, I) drawn with torch.Generator seed 0, against the first N MNIST test images")
+                            "from z ~ N(0, I) drawn with torch.Generator seed 0, against the first N MNIST test images"
+                            + ("; the digits asked for 0, 1, ..., 9 in turn, and 'requested' judged against all "
+                               "10,000 test images" if conditional else ""))
     write()
     return {**result, "weights": str(path), "bytes": entry["bytes"], "sha256": entry["sha256"],
             "figures": entry["figures"]}, EXIT_OK
@@ -489,7 +484,8 @@ def _evaluate_pretrained(args) -> tuple[dict, int]:
         raise UserError(str(error).splitlines()[0]) from None
     n = args.samples or runtime.budget(full=pretrained.FIGURE_SAMPLES[0], quick=pretrained.FIGURE_SAMPLES[1])
     device = _device(args.device)
-    report = _judge(generator.to(device), generator.latent_dim, n, args.seed, device)
+    report = _finite(_judge(generator.to(device), n, args.seed, device,
+                            conditional=pretrained.recipe(name).conditional))
     expected = next((figure for figure in pretrained.manifest(name)["figures"] if figure["n"] == n), None)
     if expected is None or args.seed != 0:
         return {"pretrained": name, "judge": report, "manifest": None,
@@ -542,7 +538,7 @@ def cmd_evaluate(args) -> tuple[dict, int]:
                         f"or the file is damaged; evaluate an earlier checkpoint")
     n = args.samples or runtime.budget(full=10_000, quick=1000)
     return {"generator": str(path), "model": saved["model"], "conditional": conditional,
-            "judge": _judge(generator.to(device), saved["kwargs"]["latent_dim"], n, args.seed, device,
+            "judge": _judge(generator.to(device), n, args.seed, device,
                             conditional=conditional)}, EXIT_OK
 
 

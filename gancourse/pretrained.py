@@ -28,7 +28,7 @@ from gancourse import models
 from gancourse.training import TrainConfig
 
 __all__ = ["Recipe", "RECIPES", "names", "recipe", "manifest", "load", "load_into", "build", "save", "describe",
-           "differences", "FIGURE_SAMPLES"]
+           "differences", "sample", "FIGURE_SAMPLES"]
 
 FORMAT = "gancourse-pretrained-1"
 #: The judge's figures are stored for these sample sizes (full, and small for fast tests), z seed 0.
@@ -39,7 +39,8 @@ FIGURE_SAMPLES = (10_000, 1000)
 class Recipe:
     """How one shipped generator is trained: ``generator`` and ``discriminator`` are (class in
     :mod:`gancourse.models`, keyword arguments); ``config`` holds the loss, optimiser and seed;
-    ``steps`` generator updates; ``lesson``: the notebook that uses it."""
+    ``steps`` generator updates; ``lesson``: the notebook that uses it; ``conditional``: trained
+    with the labels, and judged on samples asked for the digits 0..9 in turn (:func:`sample`)."""
 
     name: str
     lesson: str
@@ -47,6 +48,8 @@ class Recipe:
     discriminator: tuple[type[nn.Module], dict]
     config: TrainConfig
     steps: int
+    #: a conditional GAN (lesson 06): trained with MNIST's labels, ``G(z, y)`` asked for 0..9 in turn
+    conditional: bool = False
 
 
 RECIPES: dict[str, Recipe] = {recipe.name: recipe for recipe in (
@@ -65,6 +68,11 @@ RECIPES: dict[str, Recipe] = {recipe.name: recipe for recipe in (
            (models.MLPGenerator, {"latent_dim": 64}),
            (models.MLPDiscriminator, {}),
            TrainConfig.preset("wgan-gp", betas=(0.5, 0.9), snapshot_every=0, log_every=50, seed=0), steps=2_500),
+    # lesson 06, section 3: the conditional MLPs, the projection discriminator without dropout
+    Recipe("conditional-gan", "06_conditional_gan",
+           (models.ConditionalMLPGenerator, {"latent_dim": 64, "embed_dim": 10}),
+           (models.ConditionalMLPDiscriminator, {"conditioning": "projection", "dropout": 0.0}),
+           TrainConfig(batch_size=128, snapshot_every=0, log_every=50, seed=0), steps=10_000, conditional=True),
 )}
 
 
@@ -116,7 +124,9 @@ def manifest(name: str, folder: str | Path | None = None) -> dict | None:
 def differences(report: dict, expected: dict) -> list[str]:
     """What differs between two judge reports (``metrics.judge_report``) beyond the tolerance of
     a different machine or thread count: each digit share and the confident share by more than
-    2 samples in N, the Fréchet distance by more than 0.1 % (+ 1e-4), the KL by more than 1e-3."""
+    2 samples in N, the Fréchet distance by more than 0.1 % (+ 1e-4), the KL by more than 1e-3;
+    for a conditional generator also the requested-digit accuracy (overall, and per digit by more
+    than 2 samples of that digit)."""
     n = expected["n"]
     if report["n"] != n:
         return [f"n {report['n']} vs {n}"]
@@ -129,7 +139,33 @@ def differences(report: dict, expected: dict) -> list[str]:
         out.append(f"Fréchet distance {fd:.4f} vs {fd_expected:.4f}")
     if abs(report["kl_to_uniform"] - expected["kl_to_uniform"]) > 1e-3:
         out.append(f"KL to uniform {report['kl_to_uniform']:.4f} vs {expected['kl_to_uniform']:.4f}")
+    if "requested" in expected:
+        mine, theirs = report.get("requested", {}), expected["requested"]
+        if "accuracy" not in mine:
+            return out + ["requested-digit accuracy missing (judged without labels?)"]
+        if abs(mine["accuracy"] - theirs["accuracy"]) > 2 / n + 1e-9:
+            out.append(f"requested-digit accuracy {mine['accuracy']:.4f} vs {theirs['accuracy']:.4f}")
+        out += [f"digit {digit} requested accuracy {a:.4f} vs {b:.4f}" for digit, (a, b, count) in enumerate(zip(
+                    mine["accuracy_per_digit"], theirs["accuracy_per_digit"], theirs["n_per_digit"]))
+                if abs(a - b) > 2 / count + 1e-9]
     return out
+
+
+def sample(generator: nn.Module, n: int, seed: int = 0, conditional: bool = False,
+           device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The samples the figures judge: (images (n, 1, 28, 28) in float32, the digits asked for).
+
+    z ~ N(0, I) from ``torch.Generator`` seed ``seed`` on the CPU (the same z on any device); a
+    ``conditional`` generator is asked for 0, 1, ..., 9 in turn (n / 10 times each), else the
+    digits are None. ``generator`` is put in eval mode; ``device``: default its parameters'."""
+    device = device if device is not None else next(generator.parameters()).device
+    z = torch.randn(n, generator.latent_dim, generator=torch.Generator().manual_seed(seed)).to(device)
+    requested = torch.arange(n, device=device) % 10 if conditional else None
+    generator.eval()
+    with torch.no_grad():  # 1,000 at a time
+        images = torch.cat([(generator(z[i:i + 1000], requested[i:i + 1000]) if conditional
+                             else generator(z[i:i + 1000])).float() for i in range(0, n, 1000)])
+    return images, requested
 
 
 def build(name: str) -> tuple[nn.Module, nn.Module, TrainConfig]:
@@ -202,7 +238,9 @@ def load_into(generator: nn.Module, name: str, folder: str | Path | None = None)
                          f"load {name!r} into a generator built that way") from None
     entry = manifest(name, folder)
     full = entry["figures"][0]
+    asked = (f", requested digit drawn {full['requested']['accuracy']:.1%} of the time"
+             if "requested" in full else "")
     print(f"generator replaced by the pretrained {name!r}: {entry['steps']:,} steps "
           f"(`{entry['command']}`); the judge's Fréchet distance {full['frechet_distance']:.1f}, "
-          f"confident {full['confident_share']:.0%} at N = {full['n']:,} (its manifest)")
+          f"confident {full['confident_share']:.0%}{asked} at N = {full['n']:,} (its manifest)")
     return entry

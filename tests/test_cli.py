@@ -271,21 +271,22 @@ def test_a_signal_during_modes_reports_the_seeds_trained_so_far(tmp_path):
 
 # --- pretrained generators (gancourse.pretrained) --------------------------------------------
 
-@pytest.mark.parametrize("name", ["mlp-gan", "dcgan", "wgan-gp"])
+@pytest.mark.parametrize("name", ["mlp-gan", "dcgan", "wgan-gp", "conditional-gan"])
 def test_evaluate_pretrained_reproduces_the_manifests_figures(capsys, data_env, name):
     code, out, err = run(capsys, "evaluate", "--pretrained", name, "--samples", "1000", "--device", "cpu")
     result = json.loads(out)
     assert code == 0 and result["reproduced"] is True, err
     assert result["judge"]["n"] == result["manifest"]["n"] == 1000
+    assert ("requested" in result["judge"]) == (name == "conditional-gan")  # the digits asked for 0..9 in turn
 
 
 def test_evaluate_pretrained_refuses_an_unknown_name_listing_the_names(capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(["evaluate", "--pretrained", "stylegan"])
     err = capsys.readouterr().err
-    assert info.value.code == 2 and err.count("\n") == 1 and "'dcgan', 'mlp-gan', 'wgan-gp'" in err
+    assert info.value.code == 2 and err.count("\n") == 1 and "'conditional-gan', 'dcgan', 'mlp-gan', 'wgan-gp'" in err
     code, out, err = run(capsys, "evaluate")
-    assert code == 2 and out == "" and "--pretrained NAME (dcgan, mlp-gan, wgan-gp)" in err
+    assert code == 2 and out == "" and "--pretrained NAME (conditional-gan, dcgan, mlp-gan, wgan-gp)" in err
 
 
 def test_pretrain_writes_half_precision_weights_and_a_manifest_that_evaluate_reproduces(
@@ -312,6 +313,27 @@ def test_pretrain_writes_half_precision_weights_and_a_manifest_that_evaluate_rep
     (weights / "mlp-gan.json").write_text(json.dumps(entry))
     code, out, err = run(capsys, "evaluate", "--pretrained", "mlp-gan", "--samples", "1000", "--device", "cpu")
     assert code == 1 and json.loads(out)["reproduced"] is False and "Fréchet distance" in err
+
+
+def test_pretrain_of_a_conditional_recipe_trains_with_labels_and_records_the_requested_digits(
+        capsys, tmp_path, data_env, monkeypatch):
+    from gancourse import pretrained
+
+    weights = tmp_path / "weights"
+    argv = ["pretrain", "conditional-gan", "--steps", "2", "--weights", str(weights), "--out", str(tmp_path / "run")]
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    small = pretrained.manifest("conditional-gan", weights)["figures"][1]
+    assert small["requested"]["n_per_digit"] == [100] * 10 and 0 <= small["requested"]["accuracy"] <= 1
+    real_folder = pretrained._folder
+    monkeypatch.setattr(pretrained, "_folder", lambda folder: real_folder(weights if folder is None else folder))
+    code, out, err = run(capsys, "evaluate", "--pretrained", "conditional-gan", "--samples", "1000", "--device", "cpu")
+    assert code == 0 and json.loads(out)["reproduced"] is True, err
+    entry = pretrained.manifest("conditional-gan", weights)
+    entry["figures"][1]["requested"]["accuracy_per_digit"][3] += 0.05  # 5 samples of 100 more than drawn
+    (weights / "conditional-gan.json").write_text(json.dumps(entry))
+    code, out, err = run(capsys, "evaluate", "--pretrained", "conditional-gan", "--samples", "1000", "--device", "cpu")
+    assert code == 1 and "digit 3 requested accuracy" in err
 
 
 def test_conditional_train_resume_and_evaluate_report_each_digit(capsys, tmp_path, mnist_root, monkeypatch):

@@ -10,7 +10,8 @@ NAMES = pretrained.names()
 
 
 def test_the_recipes_are_the_lessons():
-    assert NAMES == ["dcgan", "mlp-gan", "wgan-gp"]
+    assert NAMES == ["conditional-gan", "dcgan", "mlp-gan", "wgan-gp"]
+    assert [name for name in NAMES if pretrained.recipe(name).conditional] == ["conditional-gan"]
     for name in NAMES:
         assert pretrained.recipe(name).name == name and pretrained.describe(name)["seed"] == 0
 
@@ -43,9 +44,9 @@ def test_each_generator_loads_with_the_manifests_architecture(name):
     assert type(generator).__name__ == entry["generator"]["class"] and not generator.training
     assert sum(p.numel() for p in generator.parameters()) == entry["parameters"]
     assert all(p.dtype == torch.float32 for p in generator.parameters())
-    with torch.no_grad():
-        images = generator(torch.randn(4, generator.latent_dim))
+    images, requested = pretrained.sample(generator, 4, conditional=pretrained.recipe(name).conditional)
     assert images.shape == (4, 1, 28, 28) and images.abs().max() <= 1
+    assert (requested is not None) == pretrained.recipe(name).conditional
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -55,13 +56,18 @@ def test_judge_figures_at_small_n_match_the_manifest(name, mnist_root):
     expected = next(figure for figure in pretrained.manifest(name)["figures"] if figure["n"] == 1000)
     generator = pretrained.load(name)
     z = torch.randn(1000, generator.latent_dim, generator=torch.Generator().manual_seed(0))
+    conditional = pretrained.recipe(name).conditional
+    requested = torch.arange(1000) % 10  # a conditional generator is asked for 0..9 in turn
     with torch.no_grad():
-        images = torch.cat([generator(chunk) for chunk in z.split(1000)])
+        images = generator(z, requested) if conditional else generator(z)
     judge = metrics.load_judge()
-    test_images, _ = load_mnist(train=False, root=mnist_root)
+    test_images, test_labels = load_mnist(train=False, root=mnist_root)
     report = metrics.judge_report(images, judge, judge.embed(test_images[:1000])[0])
+    if conditional:
+        report["requested"] = metrics.conditional_report(images, requested, judge, test_images, test_labels)
     assert pretrained.differences(report, expected) == []
     assert pretrained.manifest(name)["figures"][0]["frechet_distance"] < 100  # a trained generator, not noise
+    assert ("requested" in expected) == conditional
 
 
 def test_differences_name_what_moved():
@@ -73,6 +79,12 @@ def test_differences_name_what_moved():
     found = pretrained.differences(moved, report)
     assert len(found) == 3 and "Fréchet distance 10.5000 vs 10.0000" in found
     assert pretrained.differences(dict(report, n=500), report) == ["n 500 vs 1000"]
+    asked = dict(report, requested={"accuracy": 0.9, "accuracy_per_digit": [0.9] * 10, "n_per_digit": [100] * 10})
+    assert pretrained.differences(asked, asked) == []
+    moved = dict(asked, requested={**asked["requested"], "accuracy": 0.95, "accuracy_per_digit": [0.95] + [0.9] * 9})
+    assert pretrained.differences(moved, asked) == ["requested-digit accuracy 0.9500 vs 0.9000",
+                                                    "digit 0 requested accuracy 0.9500 vs 0.9000"]
+    assert pretrained.differences(report, asked) == ["requested-digit accuracy missing (judged without labels?)"]
 
 
 def test_a_changed_file_is_refused_with_one_line(tmp_path):
@@ -88,7 +100,7 @@ def test_a_changed_file_is_refused_with_one_line(tmp_path):
 
 
 def test_unknown_and_untrained_names_are_one_line_errors(tmp_path):
-    with pytest.raises(ValueError, match="choose one of dcgan, mlp-gan, wgan-gp"):
+    with pytest.raises(ValueError, match="choose one of conditional-gan, dcgan, mlp-gan, wgan-gp"):
         pretrained.load("stylegan")
     with pytest.raises(FileNotFoundError, match="python -m gancourse pretrain dcgan") as info:
         pretrained.load("dcgan", folder=tmp_path)
@@ -125,3 +137,16 @@ def test_load_into_replaces_a_trainers_generator_and_refuses_another_architectur
         torch.testing.assert_close(generator(z), pretrained.load("dcgan")(z))
     with pytest.raises(ValueError, match="not the recipe's MLPGenerator"):
         pretrained.load_into(MLPGenerator(latent_dim=64), "mlp-gan")  # no BatchNorm: another architecture
+
+
+def test_load_into_a_conditional_generator_prints_its_requested_digit_accuracy(capsys):
+    from gancourse.models import ConditionalMLPGenerator
+
+    generator = ConditionalMLPGenerator(latent_dim=64, embed_dim=10)  # lesson 06's, section 3
+    entry = pretrained.load_into(generator, "conditional-gan")
+    accuracy = entry["figures"][0]["requested"]["accuracy"]
+    assert f"requested digit drawn {accuracy:.1%} of the time" in capsys.readouterr().out
+    generator.eval()
+    z, digits = torch.randn(10, 64), torch.arange(10)
+    with torch.no_grad():
+        torch.testing.assert_close(generator(z, digits), pretrained.load("conditional-gan")(z, digits))
