@@ -483,9 +483,12 @@ def _evaluate_pretrained(args) -> tuple[dict, int]:
     except (OSError, RuntimeError, ValueError) as error:
         raise UserError(str(error).splitlines()[0]) from None
     n = args.samples or runtime.budget(full=pretrained.FIGURE_SAMPLES[0], quick=pretrained.FIGURE_SAMPLES[1])
-    device = _device(args.device)
-    report = _finite(_judge(generator.to(device), n, args.seed, device,
-                            conditional=pretrained.recipe(name).conditional))
+    # The manifests' figures are CPU figures: judged elsewhere they would differ by rounding alone.
+    if args.device and args.device != "cpu":
+        print(f"--pretrained is judged on the CPU, where its manifest's figures were made (not {args.device})",
+              file=sys.stderr)
+    device = torch.device("cpu")
+    report = _finite(_judge(generator, n, args.seed, device, conditional=pretrained.recipe(name).conditional))
     expected = next((figure for figure in pretrained.manifest(name)["figures"] if figure["n"] == n), None)
     if expected is None or args.seed != 0:
         return {"pretrained": name, "judge": report, "manifest": None,

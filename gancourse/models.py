@@ -351,6 +351,14 @@ class DCGANDiscriminator(nn.Module):
 CONDITIONINGS = ("concat", "projection")
 
 
+def projection_logit(features: torch.Tensor, psi: nn.Module, embed: nn.Module, y: torch.Tensor) -> torch.Tensor:
+    """The projection discriminator's logit (Miyato & Koyama 2018): ψ(φ(x)) + ⟨embed(y), φ(x)⟩.
+
+    ``features`` is φ(x), (B, F); ``psi`` maps F to one score; ``embed(y)`` is (B, F). Returns (B,).
+    """
+    return psi(features).squeeze(1) + (embed(y) * features).sum(1)
+
+
 def _check_labels(y: torch.Tensor, batch: int) -> None:
     if y.dim() != 1 or y.shape[0] != batch:
         raise ValueError(f"labels must have shape ({batch},), one class index per sample, not {tuple(y.shape)}")
@@ -410,8 +418,7 @@ class ConditionalMLPDiscriminator(nn.Module):
         flat = x.flatten(1)
         if self.conditioning == "concat":
             return self.net(torch.cat([flat, self.embed(y)], dim=1)).squeeze(1)
-        features = self.phi(flat)  # φ(x): (B, hidden[-1])
-        return self.psi(features).squeeze(1) + (self.embed(y) * features).sum(1)  # (B,)
+        return projection_logit(self.phi(flat), self.psi, self.embed, y)  # φ(x): (B, hidden[-1])
 
 
 class ConditionalDCGANGenerator(nn.Module):
@@ -464,5 +471,4 @@ class ConditionalDCGANDiscriminator(nn.Module):
         if self.conditioning == "concat":
             maps = self.embed(y)[:, :, None, None].expand(-1, -1, *x.shape[2:]).to(x.dtype)
             return self.score(self.phi(torch.cat([x, maps], dim=1))).flatten()
-        features = self.phi(x).sum(dim=(2, 3))  # φ(x): (B, features)
-        return self.psi(features).squeeze(1) + (self.embed(y) * features).sum(1)
+        return projection_logit(self.phi(x).sum(dim=(2, 3)), self.psi, self.embed, y)  # φ(x): (B, features)

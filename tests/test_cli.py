@@ -280,6 +280,13 @@ def test_evaluate_pretrained_reproduces_the_manifests_figures(capsys, data_env, 
     assert ("requested" in result["judge"]) == (name == "conditional-gan")  # the digits asked for 0..9 in turn
 
 
+def test_evaluate_pretrained_judges_on_the_cpu_where_the_manifest_was_made(capsys, data_env):
+    """On a GPU the figures would differ by rounding alone and exit 1: --pretrained stays on the CPU."""
+    code, out, err = run(capsys, "evaluate", "--pretrained", "mlp-gan", "--samples", "1000", "--device", "cuda")
+    assert code == 0 and json.loads(out)["reproduced"] is True, err
+    assert "judged on the CPU" in err
+
+
 def test_evaluate_pretrained_refuses_an_unknown_name_listing_the_names(capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(["evaluate", "--pretrained", "stylegan"])

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gancourse import metrics
+from gancourse import metrics, models
 from gancourse.checks.core import (
     KnownAnswer, as_float_tensor, call, check_choice, close, describe, diagnose, hint_over_probes, learner_facing,
     lettered, need_number, need_tensor, passed, wrong_return, wrong_setting,
@@ -177,7 +177,7 @@ def _projection_inputs(seed: int, batch: int = 7):
 
 
 def _projection(features, psi, embedding, y):
-    return psi(features).squeeze(1) + (embedding(y) * features).sum(1)
+    return models.projection_logit(features, psi, embedding, y)
 
 
 PROJECTION_MISTAKES = [
