@@ -19,53 +19,20 @@ the exercise texts only; none is adjusted to what the checks currently do.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any, Callable
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gancourse import checks
+pytest.register_assert_rewrite("learner_cases")  # its asserts report as a test's own do
+from learner_cases import Case, Registry, assert_verdict  # noqa: E402  (the shared harness, tests/learner_cases.py)
 
-
-@dataclass
-class Case:
-    check: str                  # name of the function in gancourse.checks
-    answer: Any                 # the learner's function or nn.Module class
-    verdict: str                # "pass" or "fail", from the exercise text
-    id: str                     # pytest id
-    mistake: str = ""           # what is wrong (wrong answers only)
-    style: str = ""             # how the answer is written (correct answers)
-    hint: str = ""              # (wrong answers) a distinctive part of the hint the check must give for the mistake
-    kwargs: dict = field(default_factory=dict)  # extra arguments the exercise passes to the check
-    instantiate: bool = False   # spec checks receive an instance: answer() as in `Generator()`
-
-
-CASES: list[Case] = []
-
-
-def case(check, answer, verdict, id, mistake="", style="", kwargs=None, instantiate=False, hint=""):
-    assert verdict in ("pass", "fail")
-    assert (verdict == "fail") == bool(mistake) == bool(hint), id
-    CASES.append(Case(check, answer, verdict, id, mistake, style, hint, kwargs or {}, instantiate))
-
-
-def ok(check, id, style, kwargs=None, instantiate=False):
-    """Decorator: a correct answer."""
-    def register(answer):
-        case(check, answer, "pass", id, style=style, kwargs=kwargs, instantiate=instantiate)
-        return answer
-    return register
-
-
-def bad(check, id, mistake, kwargs=None, instantiate=False, hint=""):
-    """Decorator: a wrong answer, and a distinctive part of the hint that names its mistake."""
-    def register(answer):
-        case(check, answer, "fail", id, mistake=mistake, kwargs=kwargs, instantiate=instantiate, hint=hint)
-        return answer
-    return register
+# Case.answer: the learner's function or nn.Module class; instantiate=True: spec checks receive an
+# instance, answer() as in `Generator()`.
+registry = Registry()
+CASES: list[Case] = registry.cases
+case, ok, bad = registry.case, registry.ok, registry.bad
 
 
 # =============================================================================================
@@ -2745,25 +2712,7 @@ def _(critic, opt, real, fake, gp_weight):
 # The test
 # =============================================================================================
 
-def _ids():
-    seen = set()
-    for c in CASES:
-        assert c.id not in seen, f"duplicate id {c.id}"
-        seen.add(c.id)
-    return [c.id for c in CASES]
-
-
 @pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad=True to a scalar")  # a learner's float()
-@pytest.mark.parametrize("case", CASES, ids=_ids())
+@pytest.mark.parametrize("case", CASES, ids=registry.ids())
 def test_learner_answer(case: Case):
-    check: Callable = getattr(checks, case.check)
-    answer = case.answer() if case.instantiate else case.answer
-    torch.manual_seed(0)
-    if case.verdict == "pass":
-        check(answer, **case.kwargs)  # must not raise
-    else:
-        with pytest.raises(AssertionError) as info:
-            check(answer, **case.kwargs)
-        message = str(info.value)
-        hint = message.split("\nHint: ", 1)[1] if "\nHint: " in message else message
-        assert case.hint in hint, f"{case.id} ({case.mistake}) should get the hint {case.hint!r}; got:\n{message}"
+    assert_verdict(case)

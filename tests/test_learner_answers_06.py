@@ -42,55 +42,23 @@ message where it has no such line) contains the case's `hint`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
-
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gancourse import checks, metrics
+from gancourse import metrics
 from gancourse.checks import lesson06  # as the notebook imports it: the exercise's matrix
 
+pytest.register_assert_rewrite("learner_cases")  # its asserts report as a test's own do
+from learner_cases import Case, Registry, assert_verdict  # noqa: E402  (the shared harness, tests/learner_cases.py)
 
-@dataclass
-class Case:
-    check: str                  # name of the function in gancourse.checks
-    answer: Any                 # the learner's function or class, or (confused, fix) for Exercise 4
-    verdict: str                # "pass" or "fail", from the exercise text
-    id: str                     # pytest id
-    mistake: str = ""           # what is wrong (wrong answers only)
-    style: str = ""             # how the answer is written (correct answers)
-    hint: str = ""              # (wrong answers) a distinctive part of the hint the check must give for the mistake
-    kwargs: dict = field(default_factory=dict)  # extra arguments the exercise passes to the check
-    decision: bool = False      # Exercise 4: the answer is the pair of the two names the check cell passes
-
-
-CASES: list[Case] = []
-
-
-def case(check, answer, verdict, id, mistake="", style="", kwargs=None, hint="", decision=False):
-    assert verdict in ("pass", "fail")
-    assert (verdict == "fail") == bool(mistake) == bool(hint), id
-    CASES.append(Case(check, answer, verdict, id, mistake, style, hint, kwargs or {}, decision))
-
-
-def ok(check, id, style, kwargs=None):
-    """Decorator: a correct answer."""
-    def register(answer):
-        case(check, answer, "pass", id, style=style, kwargs=kwargs)
-        return answer
-    return register
-
-
-def bad(check, id, mistake, kwargs=None, hint=""):
-    """Decorator: a wrong answer, and a distinctive part of the hint that names its mistake."""
-    def register(answer):
-        case(check, answer, "fail", id, mistake=mistake, kwargs=kwargs, hint=hint)
-        return answer
-    return register
+# Case.answer: the learner's function or class, or (confused, fix) for Exercise 4; decision=True
+# (Exercise 4): the answer is the pair of the two names the check cell passes.
+registry = Registry()
+CASES: list[Case] = registry.cases
+case, ok, bad = registry.case, registry.ok, registry.bad
 
 
 UNCHANGED = "leave the tensors they are given unchanged"  # the rule every check applies (notebook's intro)
@@ -602,25 +570,7 @@ judge("judge-confused-strings", ["4->9", "5->3", "7->9", "9->4"], "B", hint="sho
 # The test
 # =============================================================================================
 
-def _ids():
-    seen = set()
-    for c in CASES:
-        assert c.id not in seen, f"duplicate id {c.id}"
-        seen.add(c.id)
-    return [c.id for c in CASES]
-
-
 @pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad=True to a scalar")  # a learner's float()
-@pytest.mark.parametrize("case", CASES, ids=_ids())
+@pytest.mark.parametrize("case", CASES, ids=registry.ids())
 def test_learner_answer_06(case: Case):
-    check: Callable = getattr(checks, case.check)
-    args = case.answer if case.decision else (case.answer,)
-    torch.manual_seed(0)
-    if case.verdict == "pass":
-        check(*args, **case.kwargs)  # must not raise
-    else:
-        with pytest.raises(AssertionError) as info:
-            check(*args, **case.kwargs)
-        message = str(info.value)
-        hint = message.split("\nHint: ", 1)[1] if "\nHint: " in message else message
-        assert case.hint in hint, f"{case.id} ({case.mistake}) should get the hint {case.hint!r}; got:\n{message}"
+    assert_verdict(case)

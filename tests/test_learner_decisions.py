@@ -34,43 +34,21 @@ line) contains the case's `hint`. No verdict is adjusted to what the checks curr
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
-
 import pytest
 
-from gancourse import checks, runtime, toy
+from gancourse import runtime, toy
 
+pytest.register_assert_rewrite("learner_cases")  # its asserts report as a test's own do
+from learner_cases import Case, Registry, assert_verdict  # noqa: E402  (the shared harness, tests/learner_cases.py)
 
-@dataclass
-class Case:
-    check: str                  # name of the function in gancourse.checks
-    answer: Any                 # the learner's decision, as assigned in the exercise cell
-    verdict: str                # "pass" or "fail", from the exercise text and its evidence
-    id: str                     # pytest id
-    mistake: str = ""           # why the evidence rules it out (wrong answers only)
-    style: str = ""             # how the answer is written (right answers)
-    hint: str = ""              # (wrong answers) a distinctive part of the hint the check must give
-    measured: bool = False      # the check cell also passes the exercise's `measured` (lesson 04)
-
-
-CASES: list[Case] = []
-
-
-def case(check, answer, verdict, id, mistake="", style="", hint="", measured=False):
-    assert verdict in ("pass", "fail")
-    assert (verdict == "fail") == bool(mistake) == bool(hint), id
-    CASES.append(Case(check, answer, verdict, id, mistake, style, hint, measured))
-
-
-def ok(check, id, answer, style, measured=False):
-    """A right decision, in one learner's spelling."""
-    case(check, answer, "pass", id, style=style, measured=measured)
-
-
-def bad(check, id, answer, mistake, hint, measured=False):
-    """A wrong decision (or not a decision), and a distinctive part of the hint that names its mistake."""
-    case(check, answer, "fail", id, mistake=mistake, hint=hint, measured=measured)
+# Case.answer: the learner's decision, as assigned in the exercise cell; mistake: why the evidence
+# rules it out; measured=True: the check cell also passes the exercise's `measured` (lesson 04).
+# ok(check, id, answer, style): a right decision, in one learner's spelling; bad(check, id, answer,
+# mistake, hint): a wrong decision (or not a decision), and a distinctive part of the hint that names
+# its mistake. The checks are called without seeding torch first.
+registry = Registry(seed=None)
+CASES: list[Case] = registry.cases
+case, ok, bad = registry.case, registry.ok_value, registry.bad_value
 
 
 # =============================================================================================
@@ -258,23 +236,6 @@ def _coverage_measured() -> dict:
     return dict(_measured)
 
 
-def _ids():
-    seen = set()
-    for c in CASES:
-        assert c.id not in seen, f"duplicate id {c.id}"
-        seen.add(c.id)
-    return [c.id for c in CASES]
-
-
-@pytest.mark.parametrize("case", CASES, ids=_ids())
+@pytest.mark.parametrize("case", CASES, ids=registry.ids())
 def test_learner_decision(case: Case):
-    check: Callable = getattr(checks, case.check)
-    args = (case.answer, _coverage_measured()) if case.measured else (case.answer,)
-    if case.verdict == "pass":
-        check(*args)  # must not raise
-    else:
-        with pytest.raises(AssertionError) as info:
-            check(*args)
-        message = str(info.value)
-        hint = message.split("\nHint: ", 1)[1] if "\nHint: " in message else message
-        assert case.hint in hint, f"{case.id} ({case.mistake}) should get the hint {case.hint!r}; got:\n{message}"
+    assert_verdict(case, measured=_coverage_measured)
