@@ -139,9 +139,11 @@ class TrainConfig:
     amp: bool | None = None  # bfloat16 autocast; None: for image data where bf16 is fast (see Trainer)
     channels_last: bool | None = None  # None: on for image (4-D) data
     ema_decay: float = 0.0  # > 0: keep an exponential moving average of G (e.g. 0.999) for sampling
+    ema_warmup: bool = True  # decay min(ema_decay, (1 + t) / (10 + t)) at step t: early averages forget the init
     r1_gamma: float = 0.0  # > 0: add the R1 penalty γ/2 E||∇D(x_real)||² to the discriminator's loss
     r1_every: int = 1  # lazy regularisation: R1 every k discriminator steps, scaled by k (StyleGAN2: 16)
     augment: str = ""  # DiffAugment policy for both batches before every D call, e.g. "translation,cutout"
+    augment_fakes: bool = True  # False: augment only the real images, the classic mistake lesson 08 measures
 
     def __post_init__(self):
         loss_family(self.loss)  # a ValueError naming the families when unknown
@@ -170,6 +172,9 @@ class TrainConfig:
             self.betas = ()
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise ValueError(f"betas must be two numbers in [0, 1), like (0.5, 0.999), not {self.betas!r}")
+        for name in ("ema_warmup", "augment_fakes"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, not {getattr(self, name)!r}")
         for name in ("amp", "channels_last"):
             if getattr(self, name) not in (None, True, False):
                 raise ValueError(f"{name} must be True, False or None (automatic), not {getattr(self, name)!r}")
@@ -437,11 +442,14 @@ class Trainer:
         index = self._batch_index()
         return self.data[index], self.labels[index]
 
-    def _discriminator(self, y: torch.Tensor | None):
+    def _discriminator(self, y: torch.Tensor | None, fake: bool = False):
         """The discriminator as the method sees it, the one way the Trainer calls it: ``x -> D(x)``,
         ``D(x, y)`` for a conditional GAN, and with ``config.augment`` ``D(diff_augment(x))``, so that
-        real and generated batches, in D's update, its penalties and G's update, are augmented alike."""
+        real and generated batches, in D's update, its penalties and G's update, are augmented alike
+        (``fake``: the call is for generated images, left alone when ``config.augment_fakes`` is False)."""
         D, policy = self.discriminator, self.config.augment
+        if fake and not self.config.augment_fakes:
+            policy = ""
         if not policy:
             return D if y is None else (lambda x: D(x, y))
         return lambda x: D(augment.diff_augment(x, policy, self.rng), *(() if y is None else (y,)))
@@ -502,7 +510,7 @@ class Trainer:
         cfg, D = self.config, self._discriminator(y)
         with self._autocast():
             scores_real = D(x_real).float()
-            scores_fake = D(x_fake.detach()).float()
+            scores_fake = self._discriminator(y, fake=True)(x_fake.detach()).float()
         if self.custom_loss_d is not None:
             loss_d = self.custom_loss_d(scores_real, scores_fake)
         else:
@@ -538,20 +546,29 @@ class Trainer:
         # Generator update through the updated discriminator; D's weights need no gradient here.
         D.requires_grad_(False)
         with self._autocast():
-            scores_g = self._discriminator(y)(x_fake).float()
+            scores_g = self._discriminator(y, fake=True)(x_fake).float()
         loss_g = self.loss_g(scores_g)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         norm_g = self._clip_or_norm(G, want_norms)
         self.opt_g.step()
         if self.generator_ema is not None:
-            ema_update_(self.generator_ema, G, cfg.ema_decay)
+            ema_update_(self.generator_ema, G, self.ema_decay_at(self.step))
         D.requires_grad_(True)
         with torch.no_grad():
             to_prob = (lambda s: s.mean()) if self.family.critic else (lambda s: torch.sigmoid(s).mean())
             nan = torch.full((), float("nan"), device=self.device)
             return torch.stack([loss_d.detach(), loss_g.detach(), to_prob(scores_real), to_prob(scores_fake),
                                 norm_d if norm_d is not None else nan, norm_g if norm_g is not None else nan])
+
+    def ema_decay_at(self, step: int) -> float:
+        """The EMA decay used after generator update ``step`` (0-based): ``config.ema_decay``, or with
+        ``ema_warmup`` ``min(ema_decay, (1 + step) / (10 + step))``, the warm-up of TensorFlow's
+        ``ExponentialMovingAverage(num_updates=step)``. Without it, decay 0.999 keeps
+        0.999^3000 = 5 % of the random initial weights after 3,000 steps (measured: FD 297 vs 145 of
+        the last iterate); with it, that share is below 1e-12 by step 100. Lesson 08."""
+        decay = self.config.ema_decay
+        return min(decay, (1 + step) / (10 + step)) if self.config.ema_warmup else decay
 
     @property
     def images_per_second(self) -> float:

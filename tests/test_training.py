@@ -1,3 +1,4 @@
+import math
 import os
 import signal
 import time
@@ -562,9 +563,10 @@ def test_ema_leaves_training_unchanged_and_averages_the_generator_after_every_st
         trainer = Trainer(generator, discriminator, fake_images(), config, "cpu")
         expected = params(generator)
         torch.manual_seed(1)
-        for _ in range(5):
+        for step in range(5):
             trainer.train(1, progress=False)
-            expected = [decay * e + (1 - decay) * p for e, p in zip(expected, params(generator))]
+            warm = min(decay, (1 + step) / (10 + step))  # the warm-up: 0.1, 0.18, 0.25, 0.31, 0.36
+            expected = [warm * e + (1 - warm) * p for e, p in zip(expected, params(generator))]
         trained[decay] = trainer, expected
     plain, (averaged, expected) = trained[0.0][0], trained[0.8]
     assert plain.generator_ema is None and plain.history.rows == [
@@ -584,6 +586,18 @@ def test_ema_leaves_training_unchanged_and_averages_the_generator_after_every_st
         assert torch.equal(averaged.history.snapshots[-1][1], _to_uint8(averaged.sample()))
     with pytest.raises(ValueError, match="keeps no EMA generator"):
         plain.sample(4, ema=True)
+
+
+def test_ema_warm_up_forgets_the_initial_weights_and_can_be_turned_off():
+    generator, discriminator = small_mlp()
+    warm = Trainer(generator, discriminator, fake_images(), TrainConfig(ema_decay=0.999), "cpu")
+    assert [round(warm.ema_decay_at(t), 4) for t in (0, 1, 10, 90, 5000, 10**6)] == [0.1, 0.1818, 0.55, 0.91, 0.9982, 0.999]
+    weight_of_init = math.prod(warm.ema_decay_at(t) for t in range(100))
+    assert weight_of_init < 1e-12 < 0.999 ** 100  # what the docstring claims
+    cold = Trainer(*small_mlp(), fake_images(), TrainConfig(ema_decay=0.999, ema_warmup=False), "cpu")
+    assert cold.ema_decay_at(0) == cold.ema_decay_at(10**6) == 0.999
+    with pytest.raises(ValueError, match="ema_warmup must be True or False"):
+        TrainConfig(ema_decay=0.9, ema_warmup="yes")
 
 
 def test_resume_with_ema_r1_and_augmentation_reproduces_an_uninterrupted_run(tmp_path):
@@ -677,6 +691,17 @@ def test_augmentation_reaches_every_discriminator_call_real_and_fake(policy):
     for x in probe.seen:
         assert bool((x == 0).any()) == bool(policy)
     assert trainer.generator.bias.grad is not None and trainer.generator.bias.grad != 0  # G learns through it
+
+
+def test_augmenting_only_the_real_images_leaves_every_fake_call_alone():
+    probe = Probe()
+    data = torch.full((16, 1, 28, 28), 0.5)
+    config = TrainConfig(batch_size=8, augment="cutout", augment_fakes=False, snapshot_every=0, amp=False)
+    Trainer(Constant(), probe, data, config, "cpu").step_with(data[:8], torch.randn(8, 4))
+    real, fake_for_d, fake_for_g = probe.seen
+    assert bool((real == 0).any()) and not bool((fake_for_d == 0).any()) and not bool((fake_for_g == 0).any())
+    with pytest.raises(ValueError, match="augment_fakes must be True or False"):
+        TrainConfig(augment="cutout", augment_fakes=0)
 
 
 def test_conditional_training_with_the_whole_recipe_keeps_labels():
