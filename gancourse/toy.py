@@ -10,6 +10,8 @@
   to uniform, on 2,500 samples by convention (VEEGAN section 5; PacGAN's ``MetricLogger``).
 - :func:`mode_experiment`: several seeds of a toy GAN trained as one batched model, measured
   with :func:`mode_coverage` (lesson 04's and 05's tables).
+- :func:`dirac_gan`: Mescheder et al.'s two-parameter GAN, where plain training circles and R1
+  converges (lesson 08).
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 import torch
 
 __all__ = ["Mixture1D", "Mixture2D", "ring", "grid", "swiss_roll", "mode_coverage", "ModeCoverage",
-           "mode_experiment"]
+           "mode_experiment", "dirac_gan"]
 
 
 @dataclass(frozen=True)
@@ -202,3 +204,40 @@ def mode_experiment(dataset: str | Mixture2D = "ring", loss: str = "non-saturati
             "steps": trained, "samples": 2500, "max_modes": mixture.n_modes, "seconds": round(seconds, 2),
             "interrupted": None if stopped is None else signal.Signals(stopped).name,
             "runs": runs, "summary": summary}
+
+
+def dirac_gan(steps: int = 2000, lr: float = 0.1, r1_gamma: float = 0.0, ema_decay: float = 0.0,
+              theta: float = 1.0, psi: float = 1.0) -> dict[str, torch.Tensor]:
+    """Mescheder et al.'s (2018) Dirac-GAN: the data is the point 0, the generator the point θ, the
+    discriminator the logit D(x) = ψ·x. Its only equilibrium is θ = ψ = 0. Lesson 08.
+
+    Alternating gradient steps of size ``lr``, as :class:`gancourse.training.Trainer` takes them:
+    D ascends log σ(D(0)) + log(1 − σ(D(θ))) − γ/2·ψ² (R1: ∇ₓD at the data is ψ, so the penalty is
+    γ/2·ψ²), then G descends the non-saturating loss −log σ(D(θ)) through the updated D. Without R1
+    the pair circles the equilibrium without reaching it (their section 2.2); with γ > 0 it
+    converges. ``ema_decay`` > 0 also returns the exponential moving average of θ with the
+    Trainer's warm-up, ``min(decay, (1 + t)/(10 + t))``.
+
+    Returns float64 tensors: ``"theta"`` and ``"psi"`` of shape (steps + 1,) (the start first), and
+    ``"theta_ema"`` when ``ema_decay`` > 0.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a whole number >= 1, not {steps!r}")
+    for name, value in (("lr", lr), ("r1_gamma", r1_gamma), ("ema_decay", ema_decay)):
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be a number >= 0, not {value!r}")
+    if ema_decay >= 1:
+        raise ValueError(f"ema_decay must be below 1, not {ema_decay!r}")
+    thetas, psis, averages = [float(theta)], [float(psi)], [float(theta)]
+    sigmoid = lambda t: 1 / (1 + math.exp(-t)) if t >= 0 else math.exp(t) / (1 + math.exp(t))  # noqa: E731
+    for t in range(steps):
+        psi += lr * (-sigmoid(psi * theta) * theta - r1_gamma * psi)  # d/dψ [−softplus(ψθ) − γ/2 ψ²]
+        theta += lr * sigmoid(-psi * theta) * psi  # −d/dθ softplus(−ψθ)
+        decay = min(ema_decay, (1 + t) / (10 + t))
+        averages.append(decay * averages[-1] + (1 - decay) * theta)
+        thetas.append(theta)
+        psis.append(psi)
+    out = {"theta": torch.tensor(thetas, dtype=torch.float64), "psi": torch.tensor(psis, dtype=torch.float64)}
+    if ema_decay > 0:
+        out["theta_ema"] = torch.tensor(averages, dtype=torch.float64)
+    return out
