@@ -764,6 +764,8 @@ LESSON_CHECKS = {
     "lesson06": ["check_conditional_generator", "check_projection_logit", "check_requested_accuracy",
                  "check_confusion_judgment"],
     "lesson07": ["check_knn_precision", "check_kid", "check_bootstrap_interval", "check_metric_judgment"],
+    "lesson08": ["check_ema_update", "check_r1_penalty", "check_translation", "check_augment_both",
+                 "check_ablation_judgment"],
 }
 
 
@@ -799,7 +801,7 @@ def test_each_check_lives_in_the_lesson_that_first_uses_it():
     from pathlib import Path
     first_use = {}
     for notebook in sorted((Path(__file__).parent.parent / "solutions").glob("[0-9][0-9]_*.ipynb")):
-        for name in re.findall(r"checks\.(check_[a-z_]+)", notebook.read_text()):
+        for name in re.findall(r"checks\.(check_[a-z0-9_]+)", notebook.read_text()):
             first_use.setdefault(name, f"lesson{notebook.name[:2]}")
     for name, lesson in first_use.items():
         assert name in LESSON_CHECKS[lesson], f"{name} is first used in {lesson}"
@@ -1230,7 +1232,7 @@ class _Returns(nn.Module):
 #: judged in the section on judgment exercises below.
 DECISION_CHECKS = ("check_tanh_pipeline", "check_loss_when_d_wins", "check_run_verdicts", "check_run_to_continue",
                    "check_coverage_prediction", "check_lipschitz_critic", "check_metric_judgment",
-                   "check_confusion_judgment")
+                   "check_confusion_judgment", "check_ablation_judgment")
 
 
 def _forgot_return(value):
@@ -1253,7 +1255,7 @@ def _forgot_return(value):
                "check_generator_spec": _Returns(value), "check_discriminator_spec": _Returns(value),
                "check_conditional_generator": ConditionalGenerator}
     return {name: special.get(name, lambda *args: value) for name in checks.__all__
-            if name not in ("check_dcgan_init", "check_clip_weights")  # these return nothing, by the spec
+            if name not in ("check_dcgan_init", "check_clip_weights", "check_ema_update")  # these return nothing
             and name not in DECISION_CHECKS}  # these take a decision, not a function (tests below)
 
 
@@ -2288,3 +2290,442 @@ def test_metric_judgment_exhibit_supports_its_answer():
     memorising = [n for n, r in rows.items() if r["recall"] > 0.9 and r["nn_ratio"] < 0.1]
     assert (collapsed, noisy, memorising) == (["D"], ["B"], ["C"])
     assert "nn_ratio" in lesson07.metric_table() and rows is not lesson07.FOUR_GENERATORS
+
+
+# --- lesson 08: a modern recipe ---------------------------------------------------------------------
+
+from gancourse.checks import lesson08  # noqa: E402
+from gancourse import losses as course_losses  # noqa: E402
+
+
+def ema_mul_add(ema_model, model, decay):
+    with torch.no_grad():
+        for p_ema, p in zip(ema_model.parameters(), model.parameters()):
+            p_ema.mul_(decay).add_(p, alpha=1 - decay)
+        for b_ema, b in zip(ema_model.buffers(), model.buffers()):
+            b_ema.copy_(b)
+
+
+def ema_lerp_named(ema_model, model, decay):
+    params = dict(model.named_parameters())
+    buffers = dict(model.named_buffers())
+    with torch.no_grad():
+        for name, p_ema in ema_model.named_parameters():
+            p_ema.lerp_(params[name], 1 - decay)
+        for name, b_ema in ema_model.named_buffers():
+            b_ema.copy_(buffers[name])
+
+
+def ema_state_dict(ema_model, model, decay):
+    names = {name for name, _ in model.named_parameters()}
+    own = model.state_dict()
+    with torch.no_grad():
+        for name, value in ema_model.state_dict().items():
+            if name in names:
+                value.copy_(decay * value + (1 - decay) * own[name])
+            else:
+                value.copy_(own[name])
+
+
+def ema_foreach(ema_model, model, decay):
+    with torch.no_grad():
+        mine, theirs = list(ema_model.parameters()), list(model.parameters())
+        torch._foreach_mul_(mine, decay)
+        torch._foreach_add_(mine, theirs, alpha=1 - decay)
+        for b_ema, b in zip(ema_model.buffers(), model.buffers()):
+            b_ema.copy_(b)
+
+
+def ema_data(ema_model, model, decay):
+    for p_ema, p in zip(ema_model.parameters(), model.parameters()):
+        p_ema.data = decay * p_ema.data + (1 - decay) * p.data
+    for b_ema, b in zip(ema_model.buffers(), model.buffers()):
+        b_ema.data.copy_(b.data)
+    return ema_model
+
+
+def ema_load_state_dict(ema_model, model, decay):
+    params = dict(model.named_parameters())
+    new = {name: (decay * value + (1 - decay) * params[name].detach()) if name in params else model.state_dict()[name]
+           for name, value in ema_model.state_dict().items()}
+    ema_model.load_state_dict(new)
+
+
+@pytest.mark.parametrize("fn", [ema_mul_add, ema_lerp_named, ema_state_dict, ema_foreach, ema_data,
+                                ema_load_state_dict, lambda e, m, d: lesson08.training.ema_update_(e, m, d)])
+def test_lesson08_ema_update_accepts_correct_answers_in_several_styles(fn, capsys):
+    checks.check_ema_update(fn)
+    assert "✔" in capsys.readouterr().out
+
+
+def ema_with(params="right", buffers="copy", counter="copy", no_grad=True):
+    """An EMA update with its parameters, float buffers or integer counter done another way."""
+    def update(ema_model, model, decay):
+        context = torch.no_grad() if no_grad else __import__("contextlib").nullcontext()
+        with context:
+            for p_ema, p in zip(ema_model.parameters(), model.parameters()):
+                if params == "right":
+                    p_ema.mul_(decay).add_(p, alpha=1 - decay)
+                elif params == "swapped":
+                    p_ema.lerp_(p, decay)
+                elif params == "copied":
+                    p_ema.copy_(p)
+                elif params == "mul only":
+                    p_ema.mul_(decay)
+                elif params == "add only":
+                    p_ema.add_(p, alpha=1 - decay)
+                elif params == "rebound":
+                    p_ema = decay * p_ema + (1 - decay) * p  # noqa: F841
+            for b_ema, b in zip(ema_model.buffers(), model.buffers()):
+                if not b.is_floating_point():
+                    if counter == "copy":
+                        b_ema.copy_(b)
+                    elif counter == "lerp":
+                        b_ema.lerp_(b, 1 - decay)
+                elif buffers == "copy":
+                    b_ema.copy_(b)
+                elif buffers in ("average", "lerp"):
+                    b_ema.lerp_(b, 1 - decay)
+    return update
+
+
+def test_lesson08_each_ema_mistake_gets_its_own_hint():
+    catalogue = lesson08.EMA_PARAMETER_MISTAKES + lesson08.EMA_BUFFER_MISTAKES
+    hints = [answer.hint for answer in catalogue]
+    assert len(set(hints)) == len(hints)
+    mistaken = [ema_with(params="swapped"), ema_with(params="copied"), ema_with(params="mul only"),
+                ema_with(params="add only"), ema_with(params="rebound"),
+                ema_with(buffers="average"), ema_with(buffers="untouched")]
+    for answer, fn in zip(catalogue, mistaken, strict=True):
+        assert_hint(checks.check_ema_update, fn, answer.hint)
+
+
+def test_lesson08_ema_names_the_counter_the_graph_and_the_model():
+    assert_hint(checks.check_ema_update, ema_with(counter="skip"), lesson08.COUNTER_HINT)
+    message = assert_hint(checks.check_ema_update, ema_with(counter="lerp"), lesson08.COUNTER_HINT)
+    assert "NotImplementedError at line" in message and "b_ema.lerp_(b, 1 - decay)" in message
+    reject(checks.check_ema_update, ema_with(no_grad=False), "autograd graph", "torch.no_grad()")
+    reject(checks.check_ema_update, lambda ema_model, model, decay: ema_mul_add(model, ema_model, decay),
+           "changed `model`", "not a step of the optimizer")
+
+    def training_weights_moved(ema_model, model, decay):  # the average written into the model being trained
+        with torch.no_grad():
+            for p_ema, p in zip(ema_model.parameters(), model.parameters()):
+                p.copy_(decay * p_ema + (1 - decay) * p)
+    reject(checks.check_ema_update, training_weights_moved, "changed `model`")
+
+    def model_moved_outside_no_grad(ema_model, model, decay):
+        for p_ema, p in zip(ema_model.parameters(), model.parameters()):
+            p.mul_(decay).add_(p_ema, alpha=1 - decay)
+    reject(checks.check_ema_update, model_moved_outside_no_grad, "a parameter of `model`", "order of the arguments")
+
+
+def test_lesson08_ema_must_update_in_place():
+    def new_model(ema_model, model, decay):
+        import copy
+        average = copy.deepcopy(ema_model)
+        ema_mul_add(average, model, decay)
+        return average
+
+    def rebinding(ema_model, model, decay):
+        for p_ema, p in zip(ema_model.parameters(), model.parameters()):
+            p_ema = decay * p_ema + (1 - decay) * p  # noqa: F841
+
+    def new_parameters(ema_model, model, decay):
+        for module_ema, module in zip(ema_model.modules(), model.modules()):
+            for name, p in list(module.named_parameters(recurse=False)):
+                average = decay * getattr(module_ema, name).detach() + (1 - decay) * p.detach()
+                setattr(module_ema, name, nn.Parameter(average, requires_grad=False))
+        for b_ema, b in zip(ema_model.buffers(), model.buffers()):
+            b_ema.copy_(b)
+
+    reject(checks.check_ema_update, new_model, "unchanged", "returned a module", "in place", "p_ema.mul_(decay)")
+    reject(checks.check_ema_update, rebinding, "unchanged", "rebinds the name")
+    reject(checks.check_ema_update, new_parameters, "replaced ema_model's Parameter objects")
+
+
+def test_lesson08_ema_probes_leave_the_global_random_state_alone():
+    state = torch.get_rng_state()
+    checks.check_ema_update(ema_mul_add)
+    ema_model, model = lesson08._ema_pair(0)
+    assert torch.equal(torch.get_rng_state(), state)
+    assert not any(p.requires_grad for p in ema_model.parameters())
+    assert int(ema_model[1].num_batches_tracked) != int(model[1].num_batches_tracked)
+
+
+def r1_autograd(discriminator, x_real, x_fake, gamma):
+    x = x_real.detach().requires_grad_(True)
+    (grads,) = torch.autograd.grad(discriminator(x).sum(), x, create_graph=True)
+    return gamma / 2 * grads.pow(2).flatten(1).sum(1).mean()
+
+
+def r1_backward(discriminator, x_real, x_fake, gamma):
+    x = x_real.detach().clone().requires_grad_(True)
+    discriminator(x).sum().backward(create_graph=True)
+    penalty = 0.5 * gamma * (x.grad ** 2).sum(dim=[1, 2, 3]).mean()
+    discriminator.zero_grad(set_to_none=True)
+    return penalty
+
+
+def r1_grad_outputs(discriminator, x_real, x_fake, gamma):
+    x = x_real.clone().requires_grad_()
+    scores = discriminator(x).view(-1)
+    (grads,) = torch.autograd.grad(scores, x, grad_outputs=torch.ones_like(scores), create_graph=True)
+    return gamma * 0.5 * grads.view(len(x), -1).norm(dim=1).pow(2).mean()
+
+
+@pytest.mark.parametrize("fn", [r1_autograd, r1_backward, r1_grad_outputs,
+                                lambda d, xr, xf, g: course_losses.r1_penalty(d, xr, g)])
+def test_lesson08_r1_penalty_accepts_correct_answers_in_several_styles(fn, capsys):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # backward(create_graph=True) warns about a reference cycle
+        checks.check_r1_penalty(fn)
+    assert "✔" in capsys.readouterr().out
+
+
+def test_lesson08_each_r1_mistake_gets_its_own_hint():
+    hints = [answer.hint for answer in lesson08.R1_MISTAKES]
+    assert len(set(hints)) == len(hints)
+    for answer in lesson08.R1_MISTAKES:
+        assert_hint(checks.check_r1_penalty, answer.produce, answer.hint)
+
+
+def test_lesson08_r1_names_create_graph_and_interpolates_written_by_hand():
+    def no_create_graph(discriminator, x_real, x_fake, gamma):
+        x = x_real.detach().requires_grad_(True)
+        (grads,) = torch.autograd.grad(discriminator(x).sum(), x)
+        return gamma / 2 * grads.pow(2).flatten(1).sum(1).mean()
+
+    def interpolates(discriminator, x_real, x_fake, gamma, swap=False):
+        eps = torch.rand(x_real.size(0), 1, 1, 1)
+        if swap:
+            eps = 1 - eps
+        x = (eps * x_real + (1 - eps) * x_fake).requires_grad_(True)
+        (grads,) = torch.autograd.grad(discriminator(x).sum(), x, create_graph=True)
+        return gamma / 2 * grads.pow(2).flatten(1).sum(1).mean()
+
+    def detached(discriminator, x_real, x_fake, gamma):
+        return r1_autograd(discriminator, x_real, x_fake, gamma).detach().requires_grad_(True)
+
+    reject(checks.check_r1_penalty, no_create_graph, "no gradient", "create_graph=True")
+    assert_hint(checks.check_r1_penalty, interpolates, lesson08.INTERPOLATES_HINT)
+    message = assert_hint(checks.check_r1_penalty, lambda *a: interpolates(*a, swap=True), lesson08.INTERPOLATES_HINT)
+    assert "changes from one call to the next" in message
+    reject(checks.check_r1_penalty, detached, "no gradient reaches D's weights")
+    reject(checks.check_r1_penalty, lambda d, xr, xf, g: r1_autograd(d, xr, xf, g).item(), "not a tensor")
+    reject(checks.check_r1_penalty, lambda d, xr, xf, g: (xr.mul_(2), r1_autograd(d, xr, xf, g))[1], "in place")
+    state = torch.get_rng_state()
+    reject(checks.check_r1_penalty, interpolates)
+    assert torch.equal(torch.get_rng_state(), state), "the check leaves torch's global random state as it was"
+
+
+def translate_pad_slice(x, ty, tx):
+    batch, _, height, width = x.shape
+    pad = max(height, width) // 8
+    padded = F.pad(x, [pad, pad, pad, pad])
+    return torch.stack([padded[b, :, pad + int(ty[b]):pad + int(ty[b]) + height,
+                               pad + int(tx[b]):pad + int(tx[b]) + width] for b in range(batch)])
+
+
+def translate_indexing(x, ty, tx):
+    batch, _, height, width = x.shape
+    rows = torch.arange(height)[None, :] + ty[:, None]                       # (B, H)
+    cols = torch.arange(width)[None, :] + tx[:, None]                        # (B, W)
+    padded = F.pad(x, [1, 1, 1, 1])
+    r, c = (rows + 1).clamp(0, height + 1), (cols + 1).clamp(0, width + 1)
+    return padded[torch.arange(batch)[:, None, None], :, r[:, :, None], c[:, None, :]].permute(0, 3, 1, 2)
+
+
+def translate_roll_and_mask(x, ty, tx):
+    out = []
+    for b in range(x.shape[0]):
+        dy, dx = int(ty[b]), int(tx[b])
+        image = torch.roll(x[b], shifts=(-dy, -dx), dims=(1, 2))
+        mask = torch.ones_like(image)
+        if dy > 0:
+            mask[:, -dy:, :] = 0
+        elif dy < 0:
+            mask[:, :-dy, :] = 0
+        if dx > 0:
+            mask[:, :, -dx:] = 0
+        elif dx < 0:
+            mask[:, :, :-dx] = 0
+        out.append(image * mask)
+    return torch.stack(out)
+
+
+def translate_into_zeros(x, ty, tx):
+    out = torch.zeros_like(x)
+    _, _, height, width = x.shape
+    for b in range(x.shape[0]):
+        dy, dx = ty[b].item(), tx[b].item()
+        out[b, :, max(0, -dy):height - max(0, dy), max(0, -dx):width - max(0, dx)] = \
+            x[b, :, max(0, dy):height - max(0, -dy), max(0, dx):width - max(0, -dx)]
+    return out
+
+
+def translate_grid_sample(x, ty, tx):
+    """Bilinear sampling at the shifted pixel centres (exact up to rounding, ~1e-6)."""
+    batch, _, height, width = x.shape
+    rows = torch.arange(height).float()[None, :, None] + ty[:, None, None]
+    cols = torch.arange(width).float()[None, None, :] + tx[:, None, None]
+    grid = torch.stack([(2 * cols.expand(batch, height, width) + 1) / width - 1,
+                        (2 * rows.expand(batch, height, width) + 1) / height - 1], dim=-1)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+@pytest.mark.parametrize("fn", [translate_pad_slice, translate_indexing, translate_roll_and_mask, translate_into_zeros,
+                                translate_grid_sample])
+def test_lesson08_translation_accepts_correct_answers_in_several_styles(fn, capsys):
+    checks.check_translation(fn)
+    assert "✔" in capsys.readouterr().out
+
+
+def test_lesson08_translation_probes_are_the_packages_own_draws():
+    """The check's shifts are the ones augment.translation draws with the probe's seed, so its
+    reference is the package's function; the shifts take both signs, vary over the batch, and one
+    probe is not square (rows and columns told apart)."""
+    shapes = set()
+    for _, x, ty, tx, seed in lesson08._translation_probes():
+        expected = lesson08.augment.translation(x, generator=torch.Generator().manual_seed(seed))
+        assert torch.equal(translate_indexing(x, ty, tx), expected)
+        assert ty.dtype == tx.dtype == torch.int64 and x.dtype == torch.float32
+        assert len(set(ty.tolist())) > 2 and len(set(tx.tolist())) > 2 and (ty != tx).any()
+        assert int(ty.abs().max()) <= x.shape[2] // 8 and int(tx.abs().max()) <= x.shape[3] // 8
+        shapes.add(x.shape[2] == x.shape[3])
+    assert shapes == {True, False}
+
+
+def test_lesson08_each_translation_mistake_gets_its_own_hint():
+    hints = [answer.hint for answer in lesson08.TRANSLATION_MISTAKES]
+    assert len(set(hints)) == len(hints)
+    for answer in lesson08.TRANSLATION_MISTAKES:
+        assert_hint(checks.check_translation, answer.produce, answer.hint)
+
+
+def test_lesson08_translation_names_roll_numpy_detach_and_the_batch_of_shifts():
+    import numpy as np
+
+    def rolled(x, ty, tx):  # wrap-around, and torch.roll moves the picture the other way
+        return torch.stack([torch.roll(x[b], shifts=(int(ty[b]), int(tx[b])), dims=(1, 2)) for b in range(len(x))])
+
+    def numpy_shift(x, ty, tx):
+        a = x.numpy()
+        out = np.zeros_like(a)
+        for b in range(len(a)):
+            out[b] = translate_pad_slice(torch.from_numpy(a[b:b + 1]), ty[b:b + 1], tx[b:b + 1]).numpy()[0]
+        return torch.from_numpy(out)
+
+    def under_no_grad(x, ty, tx):
+        with torch.no_grad():
+            return translate_into_zeros(x, ty, tx)
+
+    assert_hint(checks.check_translation, rolled, lesson08.TRANSLATION_MISTAKES[3].hint)
+    reject(checks.check_translation, numpy_shift, "numpy()", "differentiable")
+    reject(checks.check_translation, lambda x, ty, tx: translate_pad_slice(x, ty, tx).detach(), "no gradient",
+           "differentiable")
+    reject(checks.check_translation, under_no_grad, "no gradient", "torch.no_grad()")
+    reject(checks.check_translation, lambda x, ty, tx: translate_pad_slice(x, ty, tx).numpy(), "NumPy")
+    reject(checks.check_translation, lambda x, ty, tx: translate_pad_slice(x, torch.full_like(ty, int(ty)), tx),
+           "one shift per image")
+    reject(checks.check_translation, lambda x, ty, tx: F.pad(x, [3, 3, 3, 3]), "x's shape", "crop")
+    reject(checks.check_translation, lambda x, ty, tx: (x.mul_(1.5), translate_pad_slice(x, ty, tx))[1], "in place")
+
+
+def augmented_separately(discriminator, x_real, x_fake, augment):
+    return course_losses.discriminator_loss(discriminator(augment(x_real)), discriminator(augment(x_fake)))
+
+
+def augmented_together(discriminator, x_real, x_fake, augment):
+    scores = discriminator(augment(torch.cat([x_real, x_fake.detach()]))).view(-1)
+    real, fake = scores[:len(x_real)], scores[len(x_real):]
+    return F.softplus(-real).mean() + F.softplus(fake).mean()
+
+
+def augmented_bce(discriminator, x_real, x_fake, augment):
+    bce = nn.BCEWithLogitsLoss()
+    real, fake = discriminator(augment(x_real)), discriminator(augment(x_fake.detach()))
+    return bce(real, torch.ones_like(real)) + bce(fake, torch.zeros_like(fake))
+
+
+@pytest.mark.parametrize("fn", [augmented_separately, augmented_together, augmented_bce])
+def test_lesson08_augment_both_accepts_correct_answers_in_several_styles(fn, capsys):
+    checks.check_augment_both(fn)
+    assert "✔" in capsys.readouterr().out
+
+
+def test_lesson08_each_augment_mistake_gets_its_own_hint():
+    def loss(d, real, fake, flipped=False, halved=False):
+        value = course_losses.discriminator_loss(d(fake), d(real)) if flipped else course_losses.discriminator_loss(
+            d(real), d(fake))
+        return value / 2 if halved else value
+
+    mistaken = [lambda d, r, f, a: loss(d, a(r), f), lambda d, r, f, a: loss(d, r, a(f)),
+                lambda d, r, f, a: loss(d, r, f), lambda d, r, f, a: loss(d, a(r), a(f), flipped=True),
+                lambda d, r, f, a: loss(d, a(r), a(f), halved=True)]
+    hints = [answer.hint for answer in lesson08.AUGMENT_MISTAKES]
+    assert len(set(hints)) == len(hints)
+    for answer, fn in zip(lesson08.AUGMENT_MISTAKES, mistaken, strict=True):
+        assert_hint(checks.check_augment_both, fn, answer.hint)
+    assert "the augmentation itself" in lesson08.AUGMENT_MISTAKES[0].hint
+
+
+def test_lesson08_augment_both_names_augmenting_after_d_and_a_policy_argument():
+    def after_d(d, real, fake, augment):
+        return course_losses.discriminator_loss(augment(d(real)), augment(d(fake)))
+
+    def with_policy(d, real, fake, augment):
+        return course_losses.discriminator_loss(d(augment(real, "translation")), d(augment(fake, "translation")))
+
+    reject(checks.check_augment_both, after_d, "applied after D", "D(augment(x_real))")
+    reject(checks.check_augment_both, with_policy, "function of the images alone")
+    reject(checks.check_augment_both, lambda d, r, f, a: augmented_separately(d, r, f, a).item(), "not a tensor")
+    reject(checks.check_augment_both, lambda d, r, f, a: augmented_separately(d, r, f, a).detach().requires_grad_(),
+           "no gradient")
+    reject(checks.check_augment_both, lambda d, r, f, a: augmented_separately(d, r.clamp_(-0.5, 0.5), f, a),
+           "in place")
+
+
+def test_ablation_judgment_accepts_letters_in_any_spelling(capsys):
+    checks.check_ablation_judgment("B", "C")
+    checks.check_ablation_judgment("stage b", " c. ")
+    checks.check_ablation_judgment("Option B", "'C'")
+    assert capsys.readouterr().out.count("✔") == 3
+
+
+@pytest.mark.parametrize("answer, words", [
+    (("A", "C"), ["your `helped`", "baseline"]),
+    (("C", "C"), ["your `helped`", "0.53", "1.80", "13.6", "lucky seed"]),
+    (("D", "C"), ["your `helped`", "+16.60", "hurt"]),
+    (("B", "A"), ["your `noise`", "baseline"]),
+    (("B", "B"), ["your `noise`", "-9.30", "16.8", "22.6", "clear gain"]),
+    (("B", "D"), ["your `noise`", "+16.60", "clear loss"]),
+    (("B", "E"), ["names none of the options"]),
+    ((None, "C"), ["is None"]),
+])
+def test_ablation_judgment_rejects_with_the_tables_numbers(answer, words):
+    with pytest.raises(AssertionError) as info:
+        checks.check_ablation_judgment(*answer)
+    for word in words:
+        assert word.lower() in str(info.value).lower(), f"message should mention {word!r}: {info.value}"
+
+
+def test_ablation_exhibit_is_deterministic_and_supports_its_answer():
+    """Clear: the change of means is more than twice the larger seed sd of the two stages (and the
+    seeds do not overlap); noise: less than the smaller sd. Exactly B is a clear gain, exactly C noise."""
+    state = torch.get_rng_state()
+    table, rows = lesson08.ablation_table(), lesson08.ablation()
+    assert table == lesson08.ablation_table() and rows == lesson08.ablation()
+    assert torch.equal(torch.get_rng_state(), state)
+    assert "CONSTRUCTED" in table and "mean ± sd" in table and rows is not lesson08.ABLATION
+    stages = list(rows)
+    clear_gain, noise = [], []
+    for before, stage in zip(stages, stages[1:]):
+        a, b = rows[before], rows[stage]
+        change = b["mean"] - a["mean"]
+        if change < -2 * max(a["sd"], b["sd"]) and max(b["fd"]) < min(a["fd"]):
+            clear_gain.append(stage)
+        if abs(change) < min(a["sd"], b["sd"]):
+            noise.append(stage)
+    assert (clear_gain, noise) == (["B"], ["C"])
