@@ -449,7 +449,8 @@ def cmd_pretrain(args) -> tuple[dict, int]:
         print(f"interrupted: {checkpoint} holds step {trainer.step}; continue with --resume {folder}", file=sys.stderr)
         return {**result, "interrupted": True}, EXIT_SIGNAL.get(trainer.stopped_by, 130)
     path = weights / f"{name}.pt"
-    _save("weights", path, lambda tmp: pretrained.save(trainer.generator, tmp, name))
+    shipped = trainer.generator if trainer.generator_ema is None else trainer.generator_ema  # a recipe with EMA ships the average
+    _save("weights", path, lambda tmp: pretrained.save(shipped, tmp, name))
     entry = {"name": name, "file": path.name, "sha256": pretrained._sha256(path), "bytes": path.stat().st_size,
              "storage": "float16 (loaded as float32)", "parameters": models.count_parameters(trainer.generator),
              **pretrained.describe(name), "steps": trainer.step,

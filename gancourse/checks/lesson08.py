@@ -4,6 +4,7 @@ reading an ablation table."""
 from __future__ import annotations
 
 import copy
+import re
 import statistics
 from typing import Any, Callable
 
@@ -224,11 +225,17 @@ def _input_gradients(discriminator, x, grad_of="sum"):
     return grads.flatten(1)
 
 
-def _r1_variant(points="real", factor=0.5, norm="squared", reduce="mean", grad_of="sum") -> Callable:
+def _r1_variant(points="real", factor=0.5, norm="squared", reduce="mean", grad_of="sum",
+                sigmoid=False) -> Callable:
     """R1 with one thing done differently: the points (fake images, interpolates with ε from the
     global generator seeded with _R1_SEED), the factor on γ, the norm (unsquared, (‖g‖ - 1)², a
     mean over the features), the reduction over the batch, the gradient of the mean score."""
     def penalty(discriminator, x_real, x_fake, gamma):
+        if points == "both":
+            return (_r1_variant(factor=factor, sigmoid=sigmoid)(discriminator, x_real, x_fake, gamma)
+                    + _r1_variant("fake", factor=factor, sigmoid=sigmoid)(discriminator, x_real, x_fake, gamma))
+        if sigmoid:
+            discriminator = (lambda d: lambda x: torch.sigmoid(d(x)))(discriminator)
         x = {"real": x_real, "fake": x_fake}.get(points)
         if points == "interpolates":
             with torch.random.fork_rng(devices=[]):
@@ -269,6 +276,11 @@ R1_MISTAKES = [
                 "divides by the 784 pixels. Use grads.pow(2).flatten(1).sum(1), then the mean over the batch.",
                 _r1_variant(norm="feature_mean")),
     KnownAnswer(INTERPOLATES_HINT, _r1_variant(points="interpolates")),
+    KnownAnswer("the penalty was taken on the real *and* the fake images: R1 penalises D's gradient on the real "
+                "data alone (Mescheder et al. 2018); drop the fake term, x_fake is not used.",
+                _r1_variant(points="both")),
+    KnownAnswer("the gradient is that of sigmoid(D(x)), a probability: R1 penalises the gradient of D's *logits*, "
+                "D(x) as the discriminator returns them, with no sigmoid.", _r1_variant(sigmoid=True)),
 ]
 
 NO_CREATE_GRAPH_HINT = ("the gradient was taken without create_graph=True, so it is a constant: the penalty gives no "
@@ -388,6 +400,9 @@ TRANSLATION_MISTAKES = [
     KnownAnswer("the border repeats the edge pixels (indices clamped into the image): it is filled with zeros. "
                 "Pad with zeros first (F.pad), or zero where i + ty or j + tx falls outside the image.",
                 lambda x, ty, tx: _shifted(x, ty, tx, clamp=True)),
+    KnownAnswer("every shift is one pixel short, up and left (output (i, j) shows input (i + ty - 1, j + tx - 1)): "
+                "after padding by p, output (i, j) is padded pixel (i + ty + p, j + tx + p); the + p was left out.",
+                lambda x, ty, tx: _shifted(x, ty - 1, tx - 1)),
     KnownAnswer("every image got the first image's shift: ty and tx hold one shift per image, ty[b] and tx[b] "
                 "for image b (DiffAugment draws a shift per image).",
                 lambda x, ty, tx: _shifted(x, ty[:1].expand_as(ty), tx[:1].expand_as(tx))),
@@ -518,6 +533,9 @@ AUGMENT_MISTAKES = [
 
 def _augment_crash_hint(text: str) -> str:
     if "augment takes a batch of images" in text:
+        if re.search(r"given \(\d+, \d+, \d+\)", text):  # one image (C, H, W)
+            return ("augment was called on one image at a time: it takes the whole batch (B, C, H, W), "
+                    "augment(x_real) and augment(x_fake), as DiffAugment does.")
         return ("augment was applied after D, to its scores: it augments the *images* before D sees them, "
                 "D(augment(x_real)) and D(augment(x_fake)).")
     if "positional argument" in text and "were given" in text:
@@ -550,12 +568,12 @@ def check_augment_both(fn: Callable) -> None:
         weights = list(discriminator.parameters())
         if not value.requires_grad:
             raise AssertionError(f"{what} has the right value but no gradient with respect to D's weights.\nHint: "
-                                 f"build it from torch operations (no .item(), .detach() or torch.tensor(...)).")
+                                 f"build it from torch operations, outside torch.no_grad() (no .item(), .detach() or torch.tensor(...)).")
         got = torch.autograd.grad(value, weights, allow_unused=True)
         want = torch.autograd.grad(expected, weights)
         if all(g is None or not bool(g.abs().max() > 0) for g in got):
             raise AssertionError(f"{what} has the right value but no gradient reaches D's weights: it was detached "
-                                 f"from D's scores.\nHint: build it from torch operations on D's scores (no .item(), "
+                                 f"from D's scores.\nHint: build it from torch operations on D's scores, outside torch.no_grad() (no .item(), "
                                  f".detach() or torch.tensor(...)).")
         if not all(g is not None and close(g, w) for g, w in zip(got, want)):
             raise AssertionError(f"{what} has the right value but the wrong gradient with respect to D's weights."
@@ -569,7 +587,7 @@ def check_augment_both(fn: Callable) -> None:
 #: change to the stage before; judge-FD of three seeds per stage (lower is better).
 ABLATION = {
     "A": ("baseline: non-saturating loss, one learning rate (2e-4)", (24.1, 27.3, 22.6)),
-    "B": ("A + two learning rates (D 4e-4, G 1e-4)", (15.2, 16.8, 14.1)),
+    "B": ("A + two learning rates (G 4e-4, D 1e-4)", (15.2, 16.8, 14.1)),
     "C": ("B + EMA of the generator (decay 0.999)", (14.0, 16.9, 13.6)),
     "D": ("C + translation on the real images only", (31.5, 29.8, 33.0)),
 }
