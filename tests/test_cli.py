@@ -291,9 +291,9 @@ def test_evaluate_pretrained_refuses_an_unknown_name_listing_the_names(capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(["evaluate", "--pretrained", "stylegan"])
     err = capsys.readouterr().err
-    assert info.value.code == 2 and err.count("\n") == 1 and "'conditional-gan', 'dcgan', 'mlp-gan', 'wgan-gp'" in err
+    assert info.value.code == 2 and err.count("\n") == 1 and "'conditional-gan', 'dcgan', 'mlp-gan', 'modern-mlp', 'wgan-gp'" in err
     code, out, err = run(capsys, "evaluate")
-    assert code == 2 and out == "" and "--pretrained NAME (conditional-gan, dcgan, mlp-gan, wgan-gp)" in err
+    assert code == 2 and out == "" and "--pretrained NAME (conditional-gan, dcgan, mlp-gan, modern-mlp, wgan-gp)" in err
 
 
 def test_pretrain_writes_half_precision_weights_and_a_manifest_that_evaluate_reproduces(

@@ -10,7 +10,7 @@ NAMES = pretrained.names()
 
 
 def test_the_recipes_are_the_lessons():
-    assert NAMES == ["conditional-gan", "dcgan", "mlp-gan", "wgan-gp"]
+    assert NAMES == ["conditional-gan", "dcgan", "mlp-gan", "modern-mlp", "wgan-gp"]
     assert [name for name in NAMES if pretrained.recipe(name).conditional] == ["conditional-gan"]
     for name in NAMES:
         assert pretrained.recipe(name).name == name and pretrained.describe(name)["seed"] == 0
@@ -100,7 +100,7 @@ def test_a_changed_file_is_refused_with_one_line(tmp_path):
 
 
 def test_unknown_and_untrained_names_are_one_line_errors(tmp_path):
-    with pytest.raises(ValueError, match="choose one of conditional-gan, dcgan, mlp-gan, wgan-gp"):
+    with pytest.raises(ValueError, match="choose one of conditional-gan, dcgan, mlp-gan, modern-mlp, wgan-gp"):
         pretrained.load("stylegan")
     with pytest.raises(FileNotFoundError, match="python -m gancourse pretrain dcgan") as info:
         pretrained.load("dcgan", folder=tmp_path)
